@@ -1,0 +1,124 @@
+# nucleus-init: one static (musl) PID 1.
+#   make            build/nucleus-init (static, stripped) and build/nucleusctl
+#   make check      every test suite; ends with "N passed, N failed"
+#   make bench      benchmarks, printed side by side with peers
+#   make deps       install the Debian packages the build and tests need
+#   make image      build/demo.cpio.gz from conf/demo.ini
+#   make run        boot the demo image in qemu
+#   make kernel     Debian's kernel and modules unpacked into build/kernel/
+
+B        := build
+SRCS     := $(sort $(wildcard init/*.c init/*/*.c stages/*.c))
+MAIN_SRC := init/main.c
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
+HDRS     := $(wildcard init/*.h init/*/*.h stages/*.h)
+
+LIBDIR   := /usr/lib/x86_64-linux-gnu
+LIBS_A   := $(LIBDIR)/libseccomp.a $(LIBDIR)/libcap-ng.a $(LIBDIR)/libinih.a
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
+HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+CPPFLAGS := -D_GNU_SOURCE -Iinit -Istages
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+# The static build: musl, size-optimised, no unused sections.
+MUSL_CC     := musl-gcc
+MUSL_INC    := $(B)/musl-include
+MUSL_CFLAGS := -std=gnu11 -Os -fno-pie $(WARN) $(HARDEN) -ffunction-sections -fdata-sections \
+               -isystem $(MUSL_INC) -DNUCLEUS_VERSION='"$(VERSION)"'
+MUSL_LDFLAGS:= -static -no-pie -Wl,--gc-sections -Wl,-z,relro,-z,now -s
+
+# The sanitizer build: glibc, dynamic, the same sources; unit tests link it.
+ASAN_CC     := gcc
+ASAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -DNUCLEUS_VERSION='"$(VERSION)-asan"'
+
+MUSL_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(SRCS))
+ASAN_OBJS := $(patsubst %.c,$(B)/asan/%.o,$(SRCS))
+ASAN_LIB_OBJS := $(patsubst %.c,$(B)/asan/%.o,$(LIB_SRCS))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
+
+.PHONY: all deps check unit integration qemu-tests bench image run kernel clean asan helpers fmt lint fuzz
+
+all: deps $(B)/nucleus-init $(B)/nucleusctl $(B)/nhelper
+
+deps:
+	@./.ci/deps
+
+$(MUSL_INC)/.stamp:
+	@mkdir -p $(MUSL_INC)
+	@for h in seccomp.h seccomp-syscalls.h cap-ng.h ini.h; do ln -sf /usr/include/$$h $(MUSL_INC)/$$h; done
+	@ln -sfn /usr/include/linux $(MUSL_INC)/linux
+	@ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
+	@ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_INC)/asm
+	@touch $@
+
+$(B)/musl/%.o: %.c $(HDRS) $(MUSL_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(CPPFLAGS) $(MUSL_CFLAGS) -c $< -o $@
+
+$(B)/nucleus-init: $(MUSL_OBJS) $(LIBS_A)
+	$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJS) $(LIBS_A)
+
+$(B)/nucleusctl: $(B)/nucleus-init
+	ln -sf nucleus-init $@
+
+$(B)/asan/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c $< -o $@
+
+$(B)/asan/nucleus-init: $(ASAN_OBJS)
+	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) -lseccomp -lcap-ng -linih
+
+asan: deps $(B)/asan/nucleus-init
+
+$(B)/unit/%: tests/unit/%.c $(ASAN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) -lcmocka -lseccomp -lcap-ng -linih
+
+# The test helper runs inside services (and later inside images): static too.
+$(B)/nhelper: tests/helpers/nhelper.c
+	@mkdir -p $(B)
+	$(MUSL_CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -isystem $(MUSL_INC) -static -s -o $@ $<
+
+helpers: $(B)/nhelper
+
+unit: deps $(UNIT_BINS)
+	@tests/run-unit $(UNIT_BINS)
+
+integration: all
+	@tests/run-bats tests/integration
+
+qemu-tests: all
+	@tests/run-bats tests/qemu
+
+# Every suite, one summary line; non-zero exit on any failure.
+check: all asan $(UNIT_BINS)
+	@tests/run-all
+
+bench: all
+	@tests/bench/run
+
+kernel:
+	@image/get-kernel
+
+image: all kernel
+	image/mkimage -m conf/demo.ini -o $(B)/demo.cpio.gz
+
+run: image
+	qemu/run -i $(B)/demo.cpio.gz -p 8080:80 --timeout 0
+
+fuzz: deps
+	@tests/fuzz/build
+
+fmt:
+	clang-format -i $(SRCS) $(HDRS) tests/helpers/*.c tests/unit/*.c
+
+lint:
+	cppcheck --quiet --enable=warning,portability --error-exitcode=1 -D_GNU_SOURCE -Iinit -Istages init stages
+
+clean:
+	rm -rf $(B)

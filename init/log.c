@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * log.c - messages of nucleus-init itself and the captured service output.
+ *
+ * Writes are single write(2) calls of whole lines so that lines of services
+ * and of PID 1 never interleave mid-line on the console.
+ */
+#include "log.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int console_fd = 2;
+static int kmsg_fd = -1;
+static int cur_level = LOG_INFO;
+
+void log_open(int fd)
+{
+	console_fd = fd;
+}
+
+void log_use_kmsg(bool on)
+{
+	if (on && kmsg_fd < 0)
+		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	else if (!on && kmsg_fd >= 0) {
+		close(kmsg_fd);
+		kmsg_fd = -1;
+	}
+}
+
+void log_set_level(int level)
+{
+	cur_level = level;
+}
+
+int log_get_level(void)
+{
+	return cur_level;
+}
+
+int log_console_fd(void)
+{
+	return console_fd;
+}
+
+int log_level_parse(const char *s)
+{
+	if (!strcmp(s, "error"))
+		return LOG_ERR;
+	if (!strcmp(s, "warn"))
+		return LOG_WARNING;
+	if (!strcmp(s, "info"))
+		return LOG_INFO;
+	if (!strcmp(s, "debug"))
+		return LOG_DEBUG;
+	return -1;
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	char buf[1024];
+	const char *tag = level <= LOG_ERR ? "error: " : level == LOG_WARNING ? "warning: " : "";
+	int n, k = 0;
+	va_list ap;
+
+	if (level > cur_level)
+		return;
+	if (kmsg_fd >= 0)
+		k = snprintf(buf, sizeof(buf), "<%d>", level);
+	n = k + snprintf(buf + k, sizeof(buf) - (size_t)k, "nucleus-init: %s", tag);
+	va_start(ap, fmt);
+	if (n < (int)sizeof(buf))
+		n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (kmsg_fd >= 0) {
+		if (write(kmsg_fd, buf, (size_t)n - 1) >= 0)
+			return;
+	}
+	if (console_fd >= 0 && write(console_fd, buf + k, (size_t)(n - k)) < 0) {
+		/* nowhere left to say it */
+	}
+}
+
+void logring_add(struct logring *r, const char *line, size_t n)
+{
+	if (!r->buf) {
+		r->buf = malloc(LOGRING_SIZE);
+		if (!r->buf)
+			return;
+	}
+	if (n >= LOGRING_SIZE)
+		n = LOGRING_SIZE - 1;
+	for (size_t i = 0; i <= n; i++) {
+		r->buf[r->head] = i < n ? line[i] : '\n';
+		r->head = (r->head + 1) % LOGRING_SIZE;
+	}
+	r->len += n + 1;
+	if (r->len > LOGRING_SIZE)
+		r->len = LOGRING_SIZE;
+}
+
+void logring_dump(const struct logring *r, struct strbuf *sb)
+{
+	size_t start, skip = 0;
+
+	if (!r->buf || !r->len)
+		return;
+	start = (r->head + LOGRING_SIZE - r->len) % LOGRING_SIZE;
+	/* When the ring has wrapped, the oldest line is partial: skip it. */
+	if (r->len == LOGRING_SIZE) {
+		while (skip < r->len && r->buf[(start + skip) % LOGRING_SIZE] != '\n')
+			skip++;
+		skip++;
+	}
+	for (size_t i = skip; i < r->len; i++) {
+		char c = r->buf[(start + i) % LOGRING_SIZE];
+
+		sb_add(sb, &c, 1);
+	}
+}
+
+void logring_free(struct logring *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+void linebuf_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n') {
+			fn(arg, lb->buf, lb->len);
+			lb->len = 0;
+			continue;
+		}
+		if (lb->len == sizeof(lb->buf)) {
+			fn(arg, lb->buf, lb->len);
+			lb->len = 0;
+		}
+		lb->buf[lb->len++] = data[i];
+	}
+}
+
+void linebuf_flush(struct linebuf *lb, line_fn fn, void *arg)
+{
+	if (lb->len)
+		fn(arg, lb->buf, lb->len);
+	lb->len = 0;
+}

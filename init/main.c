@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - picks the mode: nucleusctl (by argv[0]), --check, container mode
+ * (`--`), or the supervisor as PID 1 of a machine, PID 1 of a PID namespace,
+ * or a child subreaper.
+ */
+#include "container.h"
+#include "control.h"
+#include "stages.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static void usage(FILE *fp)
+{
+	fputs("usage: nucleus-init [--manifest PATH] [--runtime-dir DIR]\n"
+	      "       nucleus-init --check [--manifest PATH]\n"
+	      "       nucleus-init [-g] [-e CODE]... [-s] -- CMD [ARGS...]\n"
+	      "       nucleusctl [--runtime-dir DIR] COMMAND   (see nucleusctl --help)\n"
+	      "\n"
+	      "Supervisor (PID 1 of a machine or a PID namespace, or a subreaper):\n"
+	      "  --manifest PATH     the manifest (default " DEFAULT_MANIFEST ";\n"
+	      "                      as PID 1, nucleus.manifest=PATH on the kernel command line)\n"
+	      "  --runtime-dir DIR   control socket and state (default " DEFAULT_RUNTIME_DIR ")\n"
+	      "  --check             validate the manifest, print PATH:LINE: errors, exit 0 or 1\n"
+	      "\n"
+	      "Container mode (a drop-in for tini):\n"
+	      "  -- CMD ARGS         run CMD as the only child, forward signals, reap zombies,\n"
+	      "                      exit with its code (128+N when killed by signal N)\n"
+	      "  -g                  send forwarded signals to the child's process group\n"
+	      "  -e CODE             treat exit code CODE as 0 (repeatable)\n"
+	      "  -s                  accepted: nucleus-init is always a subreaper when not PID 1\n"
+	      "\n"
+	      "  -h, --help          this text\n"
+	      "  -V, --version       the version\n",
+	      fp);
+}
+
+static void check_err(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static int check_main(const char *path)
+{
+	int err = 0;
+	struct manifest *m = manifest_load(path, check_err, NULL, &err);
+	int rc;
+
+	if (!m) {
+		fprintf(stderr, "%s: %s\n", path, strerror(err));
+		return 1;
+	}
+	rc = m->nerrors ? 1 : 0;
+	if (!rc)
+		printf("%s: ok (%d service%s)\n", path, m->nsvc, m->nsvc == 1 ? "" : "s");
+	else
+		fprintf(stderr, "%s: %d error%s\n", path, m->nerrors, m->nerrors == 1 ? "" : "s");
+	manifest_free(m);
+	return rc;
+}
+
+/* ---- the supervisor ---- */
+
+static void on_signal(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct supervisor *s = arg;
+	struct signalfd_siginfo si;
+
+	(void)l;
+	(void)ev;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		bool machine = s->mode == MODE_MACHINE;
+
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			sup_reap(s);
+			break;
+		case SIGTERM:
+			sup_shutdown(s, machine ? POWER_REBOOT : POWER_POWEROFF, "SIGTERM");
+			break;
+		case SIGINT:
+			sup_shutdown(s, machine ? POWER_REBOOT : POWER_POWEROFF, "SIGINT");
+			break;
+		case SIGUSR2:
+			sup_shutdown(s, POWER_POWEROFF, "SIGUSR2");
+			break;
+		case SIGPWR:
+			sup_shutdown(s, POWER_POWEROFF, "SIGPWR");
+			break;
+		case SIGUSR1:
+			sup_shutdown(s, POWER_HALT, "SIGUSR1");
+			break;
+		case SIGHUP: {
+			struct strbuf out;
+
+			sb_init(&out);
+			sup_reload(s, &out);
+			if (out.len)
+				log_info("SIGHUP: %.*s", (int)out.len - 1, out.buf);
+			sb_free(&out);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+static enum run_mode pick_mode(void)
+{
+	if (getpid() != 1) {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			log_warn("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+		return MODE_SUBREAPER;
+	}
+	/* Only the init of the initial PID namespace may change CAD handling. */
+	if (reboot(RB_DISABLE_CAD) < 0 && errno == EINVAL)
+		return MODE_NAMESPACE;
+	return MODE_MACHINE;
+}
+
+static int run_supervisor(char *manifest, char *runtime_dir)
+{
+	static struct supervisor sup;
+	struct supervisor *s = &sup;
+	enum run_mode mode;
+	struct loop *l;
+	bool debug = getenv("NUCLEUS_DEBUG") != NULL;
+	sigset_t all, want;
+	int sfd, r;
+	struct rlimit rl;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	mode = pick_mode();
+	if (mode == MODE_MACHINE) {
+		umask(022);
+		if (chdir("/") < 0)
+			log_warn("chdir /: %s", strerror(errno));
+		setsid();
+		stage1_early();
+		stage1_cmdline(&manifest, &debug);
+	}
+	if (debug) {
+		setenv("NUCLEUS_DEBUG", "1", 1);
+		log_set_level(LOG_DEBUG);
+	}
+	/* PID 1 holds two pipe ends per service: give it room. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536) {
+		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	l = loop_new();
+	while (!l) {
+		log_err("cannot create the event loop: %s; retrying", strerror(errno));
+		sleep(1);
+		l = loop_new();
+	}
+	sup_init(s, l, mode);
+	s->manifest_path = manifest ? manifest : strdup(DEFAULT_MANIFEST);
+	if (runtime_dir) {
+		s->runtime_dir = runtime_dir;
+		s->runtime_dir_from_cli = true;
+	}
+	log_info("nucleus-init %s starting (%s, manifest %s)", NUCLEUS_VERSION,
+		 mode == MODE_MACHINE ? "machine" : mode == MODE_NAMESPACE ? "pid namespace"
+									    : "subreaper",
+		 s->manifest_path);
+	r = sup_load(s, true);
+
+	sigemptyset(&want);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig == SIGCHLD || sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
+		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGPWR)
+			sigaddset(&want, sig);
+	sfd = signalfd(-1, &want, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || loop_add_fd(l, sfd, EPOLLIN, on_signal, s))
+		log_err("signalfd: %s", strerror(errno));
+
+	if (r == -EINVAL) {
+		log_err("[system] is invalid; powering off");
+		s->exit_code = 1;
+		sup_shutdown(s, POWER_POWEROFF, "invalid [system] section");
+	} else if (mode == MODE_MACHINE && stage1_apply(s) < 0) {
+		s->boot_stopped = true;
+	}
+	control_open(s);
+	if (!s->shutting_down)
+		sup_start_all(s);
+	sup_settle(s);
+	while (!s->exit_now) {
+		if (loop_run_once(l) < 0) {
+			log_err("event loop: %s", strerror(errno));
+			sleep(1);
+		}
+		sup_settle(s);
+	}
+	control_close(s);
+	if (mode == MODE_MACHINE) {
+		/* PID 1 of a machine never exits; reboot(2) failed if we are here */
+		for (;;)
+			pause();
+	}
+	return s->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	char *manifest = NULL, *runtime_dir = NULL;
+	struct container_opts co = { 0 };
+	bool check = false, machine_pid1 = getpid() == 1;
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (!strcmp(prog, "nucleusctl"))
+		return ctl_main(argc, argv);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			co.argv = &argv[i + 1];
+			if (!co.argv[0]) {
+				fprintf(stderr, "nucleus-init: -- needs a command\n");
+				return 2;
+			}
+			return container_main(&co);
+		} else if (!strcmp(a, "--manifest") && i + 1 < argc) {
+			manifest = strdup(argv[++i]);
+		} else if (!strncmp(a, "--manifest=", 11)) {
+			manifest = strdup(a + 11);
+		} else if (!strcmp(a, "--runtime-dir") && i + 1 < argc) {
+			runtime_dir = strdup(argv[++i]);
+		} else if (!strncmp(a, "--runtime-dir=", 14)) {
+			runtime_dir = strdup(a + 14);
+		} else if (!strcmp(a, "--check")) {
+			check = true;
+		} else if (!strcmp(a, "-g")) {
+			co.group = true;
+		} else if (!strcmp(a, "-s")) {
+			/* always a subreaper when not PID 1 */
+		} else if (!strcmp(a, "-e") && i + 1 < argc) {
+			uint64_t v;
+
+			if (parse_uint(argv[++i], 255, &v) || co.nremap == (int)ARRAY_SIZE(co.remap)) {
+				fprintf(stderr, "nucleus-init: -e needs an exit code 0-255\n");
+				return 2;
+			}
+			co.remap[co.nremap++] = (int)v;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("nucleus-init %s\n", NUCLEUS_VERSION);
+			return 0;
+		} else if (machine_pid1) {
+			/* the kernel hands init the words of its command line it does not know */
+			continue;
+		} else {
+			fprintf(stderr, "nucleus-init: unknown argument '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (check)
+		return check_main(manifest ? manifest : DEFAULT_MANIFEST);
+	return run_supervisor(manifest, runtime_dir);
+}

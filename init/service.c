@@ -1,0 +1,1091 @@
+// SPDX-License-Identifier: MIT
+/*
+ * service.c - service states, restart policy with back-off, dependency
+ * gates, and the shutdown order.
+ *
+ * Every state change goes through svc_handle(). Effects on other services
+ * (a dependency became ready, a required one stopped, the shutdown may stop
+ * the next one) are not applied recursively: set_state() only marks the
+ * supervisor dirty, and sup_settle(), run after each batch of events, lets
+ * every service look at its dependencies again until nothing changes.
+ */
+#include "service.h"
+#include "spawn.h"
+#include "stages.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static bool dirty;
+
+static const char *const state_names[] = {
+	[ST_STOPPED] = "stopped", [ST_WAITING] = "waiting",	[ST_STARTING] = "starting",
+	[ST_READY] = "ready",	  [ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
+	[ST_EXITED] = "exited",	  [ST_FAILED] = "failed",
+};
+
+const char *svc_state_name(enum svc_state s)
+{
+	return state_names[s];
+}
+
+const char *health_name(enum health_state h)
+{
+	return h == HEALTH_HEALTHY ? "healthy" : h == HEALTH_UNHEALTHY ? "unhealthy" : "unknown";
+}
+
+/* ---- pure policy arithmetic ---- */
+
+uint64_t backoff_step(uint64_t *cur, uint64_t first, uint64_t max, uint64_t ran_ms)
+{
+	uint64_t d = *cur ? *cur : first;
+
+	if (ran_ms >= 10 * d)
+		d = first;
+	if (d > max)
+		d = max;
+	*cur = d > max / 2 ? max : d * 2;
+	return d;
+}
+
+bool start_limit_hit(const uint64_t *starts, unsigned nstarts, unsigned limit, uint64_t window,
+		     uint64_t now)
+{
+	unsigned in = 0;
+	unsigned n = nstarts < START_HISTORY ? nstarts : START_HISTORY;
+
+	for (unsigned i = 0; i < n; i++)
+		if (now - starts[i] < window)
+			in++;
+	return in >= limit;
+}
+
+bool restart_wanted(enum restart_policy p, enum svc_type t, int st)
+{
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+
+	switch (p) {
+	case RESTART_ALWAYS:
+		/* a oneshot that succeeded is done, whatever the policy */
+		return !(t == SVC_ONESHOT && ok);
+	case RESTART_ON_FAILURE:
+		return !ok;
+	default:
+		return false;
+	}
+}
+
+/* ---- helpers ---- */
+
+static bool active(const struct service *svc)
+{
+	switch (svc->state) {
+	case ST_WAITING:
+	case ST_STARTING:
+	case ST_READY:
+	case ST_STOPPING:
+	case ST_BACKOFF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool running(const struct service *svc)
+{
+	return svc->pid > 0;
+}
+
+static void set_state(struct service *svc, enum svc_state st)
+{
+	struct supervisor *s = svc->sup;
+
+	if (svc->state == st)
+		return;
+	log_debug("%s: %s -> %s", svc->conf->name, state_names[svc->state], state_names[st]);
+	svc->state = st;
+	svc->since_ms = now_ms() - s->start_ms;
+	if (st == ST_READY)
+		log_info("%s: ready (pid %d)", svc->conf->name, (int)svc->pid);
+	dirty = true;
+	control_notify(svc);
+}
+
+static void set_error(struct service *svc, const char *fmt, ...) PRINTF(2, 3);
+
+static void set_error(struct service *svc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(svc->error, sizeof(svc->error), fmt, ap);
+	va_end(ap);
+	log_err("%s: %s", svc->conf->name, svc->error);
+}
+
+static void to_failed(struct service *svc)
+{
+	struct supervisor *s = svc->sup;
+
+	loop_cancel(s->loop, &svc->timer);
+	set_state(svc, ST_FAILED);
+	if (svc->conf->critical && !s->shutting_down) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "critical service %s failed", svc->conf->name);
+		sup_shutdown(s, svc->conf->on_critical, why);
+	}
+}
+
+static void on_timer(struct loop *l, void *arg)
+{
+	(void)l;
+	svc_handle(arg, EV_TIMEOUT);
+}
+
+static void arm(struct service *svc, uint64_t delay_ms)
+{
+	loop_at(svc->sup->loop, &svc->timer, now_ms() + delay_ms, on_timer, svc);
+}
+
+static void kill_group(struct service *svc, int sig)
+{
+	if (svc->pid > 0) {
+		kill(-svc->pid, sig);
+		kill(svc->pid, sig);
+	}
+}
+
+/* ---- output capture ---- */
+
+static void emit_line(void *arg, const char *line, size_t n)
+{
+	struct service *svc = arg;
+	char buf[LINEBUF_SIZE + 80];
+	int k = snprintf(buf, sizeof(buf), "%s: ", svc->conf->name);
+
+	if (k < 0 || (size_t)k >= sizeof(buf) - n - 1)
+		return;
+	memcpy(buf + k, line, n);
+	buf[k + (int)n] = '\n';
+	if (write(log_console_fd(), buf, (size_t)k + n + 1) < 0) {
+		/* console gone: the ring still has it */
+	}
+	logring_add(&svc->ring, line, n);
+}
+
+static void on_log(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct service *svc = arg;
+	char buf[4096];
+
+	(void)l;
+	(void)ev;
+	/* A few reads per wakeup keep one chatty service from starving the loop. */
+	for (int i = 0; i < 4; i++) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		linebuf_feed(&svc->lb, buf, (size_t)n, emit_line, svc);
+	}
+}
+
+static int log_pipe(struct service *svc)
+{
+	int p[2];
+
+	if (svc->log_rd >= 0)
+		return 0;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	/* The child's end blocks: a service writing faster than we read waits. */
+	fcntl(p[1], F_SETFL, 0);
+	if (loop_add_fd(svc->sup->loop, p[0], EPOLLIN, on_log, svc)) {
+		close(p[0]);
+		close(p[1]);
+		return -ENOMEM;
+	}
+	svc->log_rd = p[0];
+	svc->log_wr = p[1];
+	return 0;
+}
+
+/* ---- dependencies ---- */
+
+enum dep_verdict { DEP_OK, DEP_WAIT, DEP_STOPPED, DEP_FAILED };
+
+/*
+ * What the dependencies of svc say: all satisfied, keep waiting, a required
+ * one is stopped (and not coming), or one failed. *which names the culprit.
+ */
+static enum dep_verdict deps_verdict(struct service *svc, const char **which)
+{
+	struct supervisor *s = svc->sup;
+	enum dep_verdict v = DEP_OK;
+
+	for (int pass = 0; pass < 2; pass++) {
+		char **deps = pass ? svc->conf->requires : svc->conf->after;
+
+		for (int i = 0; deps && deps[i]; i++) {
+			struct service *d = sup_find(s, deps[i]);
+
+			if (!d)
+				continue; /* validated; a dropped one is never referenced */
+			if (d->state == ST_FAILED) {
+				*which = d->conf->name;
+				return DEP_FAILED;
+			}
+			if (d->state == ST_READY || d->state == ST_EXITED)
+				continue;
+			if (!d->want_up && !active(d)) {
+				/* after orders only; requires needs it up */
+				if (pass) {
+					*which = d->conf->name;
+					v = DEP_STOPPED;
+				}
+				continue;
+			}
+			if (v == DEP_OK) {
+				*which = d->conf->name;
+				v = DEP_WAIT;
+			}
+		}
+	}
+	return v;
+}
+
+/* A required dependency went down: stopped or failed (not restarting). */
+static struct service *required_down(struct service *svc)
+{
+	for (int i = 0; svc->conf->requires && svc->conf->requires[i]; i++) {
+		struct service *d = sup_find(svc->sup, svc->conf->requires[i]);
+
+		if (d && (d->state == ST_FAILED || d->state == ST_STOPPED ||
+			  (d->state == ST_STOPPING && !d->restart_req)))
+			return d;
+	}
+	return NULL;
+}
+
+static bool depends_on(const struct service *svc, const char *name)
+{
+	return strv_contains(svc->conf->after, name) || strv_contains(svc->conf->requires, name);
+}
+
+/* ---- starting ---- */
+
+static void spawn_now(struct service *svc);
+
+static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	struct service *svc = arg;
+	struct spawn_report r;
+	int n;
+
+	(void)ev;
+	n = spawn_read_report(fd, &r);
+	if (n == -EAGAIN)
+		return;
+	loop_del_fd(l, fd);
+	close(fd);
+	svc->report_fd = -1;
+	if (n == 1) {
+		set_error(svc, "%s", r.what);
+		return; /* the child exits; EV_EXIT follows */
+	}
+	svc->spawned = true;
+	svc->error[0] = '\0';
+	svc_handle(svc, EV_SPAWNED);
+}
+
+/* Reads a report still pending when the child already exited. */
+static void drain_report(struct service *svc)
+{
+	if (svc->report_fd >= 0)
+		on_report(svc->sup->loop, svc->report_fd, EPOLLIN, svc);
+}
+
+static void spawn_now(struct service *svc)
+{
+	struct supervisor *s = svc->sup;
+	struct svc_conf *c;
+	struct spawn_io io = { .log_fd = -1, .console_fd = log_console_fd() };
+	const char *key;
+	struct nerr e = { 0 };
+	pid_t pid;
+
+	if (svc->next_conf) {
+		svc_conf_free(svc->conf);
+		svc->conf = svc->next_conf;
+		svc->next_conf = NULL;
+	}
+	c = svc->conf;
+	if (s->shutting_down || s->boot_stopped) {
+		set_state(svc, ST_STOPPED);
+		return;
+	}
+	if ((key = spawn_unsupported(c))) {
+		set_error(svc, "%s: not supported by this build of nucleus-init yet", key);
+		to_failed(svc);
+		return;
+	}
+	if ((c->out.kind == OUT_LOG || c->err.kind == OUT_LOG) && log_pipe(svc) == 0)
+		io.log_fd = svc->log_wr;
+	svc->starts[svc->nstarts++ % START_HISTORY] = now_ms();
+	svc->spawned = false;
+	svc->has_status = false;
+	pid = spawn_service(c, &io, &svc->report_fd, &e);
+	if (pid < 0) {
+		set_error(svc, "%s", e.what);
+		to_failed(svc);
+		return;
+	}
+	svc->pid = pid;
+	svc->started_ms = now_ms();
+	svc->health = HEALTH_UNKNOWN;
+	free(svc->status_text);
+	svc->status_text = NULL;
+	log_debug("%s: started pid %d", c->name, (int)pid);
+	if (loop_add_fd(s->loop, svc->report_fd, EPOLLIN, on_report, svc)) {
+		/* cannot watch it: read it when the child exits */
+	}
+	set_state(svc, ST_STARTING);
+}
+
+/* Waiting for dependencies, or starting when they are satisfied. */
+static void try_start(struct service *svc)
+{
+	const char *which = NULL;
+
+	switch (deps_verdict(svc, &which)) {
+	case DEP_OK:
+		svc->dep_blocked = false;
+		spawn_now(svc);
+		break;
+	case DEP_WAIT:
+		set_state(svc, ST_WAITING);
+		break;
+	case DEP_STOPPED:
+		svc->dep_blocked = true;
+		set_state(svc, ST_STOPPED);
+		break;
+	case DEP_FAILED:
+		svc->dep_blocked = true;
+		set_error(svc, "dependency %s failed", which);
+		to_failed(svc);
+		break;
+	}
+}
+
+/* ---- exits ---- */
+
+static void describe_status(int st, char *buf, size_t n)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, n, "status %d", WEXITSTATUS(st));
+	else
+		snprintf(buf, n, "signal %s", signal_name(WTERMSIG(st)));
+}
+
+static void after_exit(struct service *svc)
+{
+	struct svc_conf *c = svc->conf;
+	uint64_t now = now_ms(), wait;
+	int st = svc->last_status;
+	char desc[48];
+
+	describe_status(st, desc, sizeof(desc));
+	if (!svc->spawned && svc->error[0]) {
+		/* it could not be set up: the same step would fail again */
+		to_failed(svc);
+		return;
+	}
+	if (!restart_wanted(c->restart, c->type, st) || !svc->want_up) {
+		bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+
+		if (c->type == SVC_ONESHOT && !ok) {
+			set_error(svc, "exited with %s", desc);
+			to_failed(svc);
+		} else {
+			log_info("%s: exited with %s", c->name, desc);
+			set_state(svc, ST_EXITED);
+		}
+		return;
+	}
+	if (start_limit_hit(svc->starts, svc->nstarts, c->start_limit_n, c->start_limit_ms, now)) {
+		set_error(svc, "start limit hit: %u starts within %llums (last exit: %s)",
+			  c->start_limit_n, (unsigned long long)c->start_limit_ms, desc);
+		to_failed(svc);
+		return;
+	}
+	wait = backoff_step(&svc->delay_ms, c->restart_delay_ms, c->restart_delay_max_ms,
+			    now - svc->started_ms);
+	log_warn("%s: exited with %s; restarting in %llums", c->name, desc,
+		 (unsigned long long)wait);
+	svc->restarts++;
+	arm(svc, wait);
+	set_state(svc, ST_BACKOFF);
+}
+
+/* The main process of a stopping service is gone. */
+static void stopped(struct service *svc)
+{
+	struct service *d;
+
+	loop_cancel(svc->sup->loop, &svc->timer);
+	if (svc->restart_req && svc->want_up && !svc->sup->shutting_down) {
+		svc->restart_req = false;
+		svc->delay_ms = 0;
+		svc->nstarts = 0;
+		try_start(svc);
+		return;
+	}
+	svc->restart_req = false;
+	if (svc->dep_blocked && (d = required_down(svc)) && d->state == ST_FAILED) {
+		set_error(svc, "dependency %s failed", d->conf->name);
+		to_failed(svc);
+		return;
+	}
+	set_state(svc, ST_STOPPED);
+}
+
+static void begin_stop(struct service *svc)
+{
+	struct svc_conf *c = svc->conf;
+
+	if (!running(svc)) {
+		stopped(svc);
+		return;
+	}
+	log_info("%s: stopping (%s)", c->name, signal_name(c->stop_signal));
+	svc->killed = false;
+	kill(svc->pid, c->stop_signal);
+	if (c->stop_signal != SIGKILL)
+		kill(svc->pid, SIGCONT);
+	arm(svc, c->stop_timeout_ms);
+	set_state(svc, ST_STOPPING);
+}
+
+/* ---- the state machine ---- */
+
+static void on_dep_change(struct service *svc)
+{
+	struct supervisor *s = svc->sup;
+	struct service *d;
+
+	if (s->shutting_down)
+		return;
+	switch (svc->state) {
+	case ST_WAITING:
+		try_start(svc);
+		break;
+	case ST_STOPPED:
+	case ST_FAILED:
+		if (svc->dep_blocked && svc->want_up) {
+			const char *which;
+
+			if (deps_verdict(svc, &which) == DEP_OK) {
+				svc->delay_ms = 0;
+				svc->nstarts = 0;
+				try_start(svc);
+			}
+		}
+		break;
+	case ST_STARTING:
+	case ST_READY:
+	case ST_BACKOFF:
+		if ((d = required_down(svc))) {
+			log_info("%s: stopping, it requires %s which is %s", svc->conf->name,
+				 d->conf->name, state_names[d->state]);
+			svc->dep_blocked = true;
+			if (svc->state == ST_BACKOFF)
+				stopped(svc);
+			else
+				begin_stop(svc);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void svc_handle(struct service *svc, enum svc_event ev)
+{
+	switch (ev) {
+	case EV_START:
+		svc->want_up = true;
+		switch (svc->state) {
+		case ST_STOPPED:
+		case ST_EXITED:
+		case ST_FAILED:
+			svc->delay_ms = 0;
+			svc->nstarts = 0;
+			svc->dep_blocked = false;
+			svc->error[0] = '\0';
+			try_start(svc);
+			break;
+		case ST_STOPPING:
+			svc->restart_req = true;
+			break;
+		default:
+			break;
+		}
+		break;
+	case EV_SPAWNED:
+		if (svc->state == ST_STARTING && svc->conf->type == SVC_LONGRUN &&
+		    svc->conf->ready.kind == PROBE_NONE)
+			set_state(svc, ST_READY);
+		break;
+	case EV_READY:
+		if (svc->state == ST_STARTING)
+			set_state(svc, ST_READY);
+		break;
+	case EV_EXIT:
+		drain_report(svc);
+		/* whatever is left of its process group goes with it */
+		if (svc->last_pid > 0)
+			kill(-svc->last_pid, SIGKILL);
+		if (svc->state == ST_STOPPING)
+			stopped(svc);
+		else if (svc->state == ST_STARTING || svc->state == ST_READY)
+			after_exit(svc);
+		break;
+	case EV_STOP:
+		switch (svc->state) {
+		case ST_WAITING:
+		case ST_BACKOFF:
+			stopped(svc);
+			break;
+		case ST_STARTING:
+		case ST_READY:
+			begin_stop(svc);
+			break;
+		case ST_EXITED:
+		case ST_FAILED:
+			set_state(svc, ST_STOPPED);
+			break;
+		default:
+			break;
+		}
+		break;
+	case EV_TIMEOUT:
+		if (svc->state == ST_BACKOFF) {
+			try_start(svc);
+		} else if (svc->state == ST_STOPPING && !svc->killed) {
+			log_warn("%s: did not stop within %llums; sending SIGKILL", svc->conf->name,
+				 (unsigned long long)svc->conf->stop_timeout_ms);
+			svc->killed = true;
+			kill_group(svc, SIGKILL);
+		}
+		break;
+	case EV_DEP_CHANGE:
+		on_dep_change(svc);
+		break;
+	}
+}
+
+/* ---- control commands ---- */
+
+int svc_cmd_start(struct service *svc)
+{
+	if (svc->sup->shutting_down)
+		return -ESHUTDOWN;
+	/* requires pulls its dependencies up, as systemd's Requires= does */
+	for (int i = 0; svc->conf->requires && svc->conf->requires[i]; i++) {
+		struct service *d = sup_find(svc->sup, svc->conf->requires[i]);
+
+		if (d && !d->want_up)
+			svc_cmd_start(d);
+	}
+	svc_handle(svc, EV_START);
+	return 0;
+}
+
+int svc_cmd_stop(struct service *svc)
+{
+	svc->want_up = false;
+	svc->restart_req = false;
+	svc->dep_blocked = false;
+	svc_handle(svc, EV_STOP);
+	return 0;
+}
+
+int svc_cmd_restart(struct service *svc)
+{
+	if (svc->sup->shutting_down)
+		return -ESHUTDOWN;
+	svc->want_up = true;
+	if (svc->state == ST_STARTING || svc->state == ST_READY) {
+		svc->restart_req = true;
+		begin_stop(svc);
+	} else if (svc->state == ST_STOPPING) {
+		svc->restart_req = true;
+	} else {
+		if (svc->state == ST_BACKOFF || svc->state == ST_WAITING) {
+			loop_cancel(svc->sup->loop, &svc->timer);
+			set_state(svc, ST_STOPPED);
+		}
+		svc_handle(svc, EV_START);
+	}
+	return 0;
+}
+
+/* ---- the supervisor ---- */
+
+struct service *sup_find(struct supervisor *s, const char *name)
+{
+	for (int i = 0; i < s->nsvc; i++)
+		if (!strcmp(s->svcs[i]->conf->name, name))
+			return s->svcs[i];
+	return NULL;
+}
+
+static struct service *svc_new(struct supervisor *s, struct svc_conf *c)
+{
+	struct service *svc = calloc(1, sizeof(*svc)), **v;
+
+	if (!svc)
+		return NULL;
+	v = realloc(s->svcs, sizeof(*v) * (size_t)(s->nsvc + 1));
+	if (!v) {
+		free(svc);
+		return NULL;
+	}
+	s->svcs = v;
+	svc->sup = s;
+	svc->conf = c;
+	svc->state = ST_STOPPED;
+	svc->report_fd = svc->log_rd = svc->log_wr = -1;
+	svc->since_ms = now_ms() - s->start_ms;
+	timer_init(&svc->timer);
+	s->svcs[s->nsvc++] = svc;
+	return svc;
+}
+
+static void svc_free(struct supervisor *s, struct service *svc)
+{
+	loop_cancel(s->loop, &svc->timer);
+	if (svc->log_rd >= 0) {
+		loop_del_fd(s->loop, svc->log_rd);
+		close(svc->log_rd);
+		close(svc->log_wr);
+	}
+	if (svc->report_fd >= 0) {
+		loop_del_fd(s->loop, svc->report_fd);
+		close(svc->report_fd);
+	}
+	logring_free(&svc->ring);
+	svc_conf_free(svc->conf);
+	svc_conf_free(svc->next_conf);
+	free(svc->status_text);
+	free(svc);
+}
+
+int sup_init(struct supervisor *s, struct loop *l, enum run_mode mode)
+{
+	memset(s, 0, sizeof(*s));
+	s->loop = l;
+	s->mode = mode;
+	s->start_ms = now_ms();
+	s->notify_fd = -1;
+	timer_init(&s->shutdown_timer);
+	return 0;
+}
+
+static void print_err(void *arg, const char *msg)
+{
+	(void)arg;
+	log_err("%s", msg);
+}
+
+static void collect_err(void *arg, const char *msg)
+{
+	struct strbuf *sb = arg;
+
+	sb_puts(sb, msg);
+	sb_puts(sb, "\n");
+}
+
+/* Moves the service definitions out of m: services own their conf. */
+static struct svc_conf *take_conf(struct manifest *m, int i)
+{
+	struct svc_conf *c = m->svcs[i];
+
+	m->svcs[i] = NULL;
+	return c;
+}
+
+static void apply_system(struct supervisor *s)
+{
+	if (!s->runtime_dir_from_cli) {
+		free(s->runtime_dir);
+		s->runtime_dir =
+			strdup(s->m->sys.runtime_dir ? s->m->sys.runtime_dir : DEFAULT_RUNTIME_DIR);
+	}
+	if (!getenv("NUCLEUS_DEBUG"))
+		log_set_level(s->m->sys.log_level);
+}
+
+int sup_load(struct supervisor *s, bool initial)
+{
+	int err = 0;
+	struct manifest *m = manifest_load(s->manifest_path, print_err, NULL, &err);
+
+	(void)initial;
+	if (!m) {
+		log_err("%s: %s; running without services", s->manifest_path, strerror(err));
+		m = manifest_load_string("", s->manifest_path, NULL, NULL, &err);
+		if (!m)
+			return -ENOMEM;
+	} else if (m->nerrors) {
+		log_err("%s: %d error%s; the valid services still run", s->manifest_path,
+			m->nerrors, m->nerrors == 1 ? "" : "s");
+	}
+	s->m = m;
+	apply_system(s);
+	for (int i = 0; i < m->nsvc; i++) {
+		if (!svc_new(s, m->svcs[i])) {
+			log_err("out of memory loading %s", m->svcs[i]->name);
+			continue;
+		}
+		take_conf(m, i);
+	}
+	return m->sys_invalid ? -EINVAL : 0;
+}
+
+void sup_start_all(struct supervisor *s)
+{
+	for (int i = 0; i < s->nsvc; i++)
+		svc_handle(s->svcs[i], EV_START);
+	s->booted = true;
+	dirty = true;
+}
+
+int sup_reload(struct supervisor *s, struct strbuf *out)
+{
+	int err = 0, added = 0, removed = 0, changed = 0, same = 0;
+	struct strbuf errs;
+	struct manifest *m;
+
+	if (s->shutting_down) {
+		sb_puts(out, "reload: the system is shutting down\n");
+		return -ESHUTDOWN;
+	}
+	sb_init(&errs);
+	m = manifest_load(s->manifest_path, collect_err, &errs, &err);
+	if (!m) {
+		sb_printf(out, "reload: %s: %s; nothing changed\n", s->manifest_path, strerror(err));
+		sb_free(&errs);
+		return -err;
+	}
+	if (m->nerrors) {
+		sb_add(out, errs.buf ? errs.buf : "", errs.len);
+		sb_printf(out, "reload: %d error%s; nothing changed\n", m->nerrors,
+			  m->nerrors == 1 ? "" : "s");
+		log_err("reload of %s refused: %d errors", s->manifest_path, m->nerrors);
+		sb_free(&errs);
+		manifest_free(m);
+		return -EINVAL;
+	}
+	sb_free(&errs);
+	/* removed services */
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+
+		if (!manifest_find(m, svc->conf->name) && !svc->removed) {
+			svc->removed = true;
+			svc_cmd_stop(svc);
+			removed++;
+		}
+	}
+	for (int i = 0; i < m->nsvc; i++) {
+		struct svc_conf *c = m->svcs[i];
+		struct service *svc = sup_find(s, c->name);
+
+		if (svc && !svc->removed && svc->conf->digest == c->digest &&
+		    !(svc->next_conf && svc->next_conf->digest != c->digest)) {
+			same++;
+			continue;
+		}
+		take_conf(m, i);
+		if (!svc || svc->removed) {
+			svc = svc_new(s, c);
+			if (!svc) {
+				svc_conf_free(c);
+				continue;
+			}
+			added++;
+			svc_cmd_start(svc);
+			continue;
+		}
+		changed++;
+		svc_conf_free(svc->next_conf);
+		svc->next_conf = c;
+		if (active(svc) || svc->want_up || svc->state == ST_EXITED ||
+		    svc->state == ST_FAILED) {
+			svc->want_up = true;
+			svc_cmd_restart(svc);
+		}
+	}
+	manifest_free(s->m);
+	s->m = m;
+	apply_system(s);
+	dirty = true;
+	sb_printf(out, "reload: %d added, %d removed, %d changed, %d unchanged\n", added, removed,
+		  changed, same);
+	log_info("reloaded %s: %d added, %d removed, %d changed", s->manifest_path, added, removed,
+		 changed);
+	return 0;
+}
+
+void sup_reap(struct supervisor *s)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+
+		if (pid <= 0) {
+			if (pid < 0 && errno == ECHILD && s->final_phase)
+				stage3_finish(s);
+			return;
+		}
+		for (int i = 0; i < s->nsvc; i++) {
+			struct service *svc = s->svcs[i];
+
+			if (svc->pid != pid)
+				continue;
+			svc->last_pid = pid;
+			svc->pid = 0;
+			svc->last_status = st;
+			svc->has_status = true;
+			svc_handle(svc, EV_EXIT);
+			break;
+		}
+	}
+}
+
+/* ---- shutdown ---- */
+
+static void final_phase_timeout(struct loop *l, void *arg)
+{
+	struct supervisor *s = arg;
+
+	(void)l;
+	if (!s->final_killed) {
+		log_warn("processes left after SIGTERM; sending SIGKILL");
+		s->final_killed = true;
+		if (s->mode != MODE_SUBREAPER)
+			kill(-1, SIGKILL);
+		/* Reaping finishes the shutdown; give up waiting after a second. */
+		loop_at(s->loop, &s->shutdown_timer, now_ms() + 1000, final_phase_timeout, s);
+		return;
+	}
+	log_warn("processes still left after SIGKILL; finishing anyway");
+	stage3_finish(s);
+}
+
+/* Services are down: TERM, then KILL, whatever else is left. */
+static void enter_final_phase(struct supervisor *s)
+{
+	uint64_t grace = 2000;
+
+	s->final_phase = true;
+	loop_cancel(s->loop, &s->shutdown_timer);
+	if (s->mode == MODE_SUBREAPER) {
+		/* never signal beyond our own descendants */
+		stage3_finish(s);
+		return;
+	}
+	kill(-1, SIGTERM);
+	kill(-1, SIGCONT);
+	loop_at(s->loop, &s->shutdown_timer, now_ms() + grace, final_phase_timeout, s);
+	sup_reap(s);
+}
+
+static void shutdown_budget_over(struct loop *l, void *arg)
+{
+	struct supervisor *s = arg;
+
+	(void)l;
+	log_warn("shutdown_timeout reached; killing what is left");
+	s->shutdown_forced = true;
+	for (int i = 0; i < s->nsvc; i++)
+		if (running(s->svcs[i]))
+			kill_group(s->svcs[i], SIGKILL);
+	if (s->mode != MODE_SUBREAPER) {
+		kill(-1, SIGKILL);
+		s->final_killed = true;
+	}
+	dirty = true;
+}
+
+void sup_shutdown(struct supervisor *s, enum power_action a, const char *why)
+{
+	if (s->shutting_down)
+		return;
+	log_info("%s: %s", power_action_name(a), why);
+	s->shutting_down = true;
+	s->shutdown_action = a;
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+
+		svc->want_up = false;
+		svc->restart_req = false;
+		if (svc->state == ST_WAITING || svc->state == ST_BACKOFF)
+			stopped(svc);
+	}
+	loop_at(s->loop, &s->shutdown_timer, now_ms() + s->m->sys.shutdown_timeout_ms,
+		shutdown_budget_over, s);
+	dirty = true;
+}
+
+/* Stops, in reverse dependency order, every service nothing running needs. */
+static void shutdown_step(struct supervisor *s)
+{
+	bool any = false;
+
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+		bool needed = false;
+
+		if (active(svc))
+			any = true;
+		if (svc->state != ST_STARTING && svc->state != ST_READY)
+			continue;
+		for (int k = 0; k < s->nsvc && !needed; k++) {
+			struct service *o = s->svcs[k];
+
+			needed = o != svc && active(o) && depends_on(o, svc->conf->name);
+		}
+		if (!needed || s->shutdown_forced)
+			begin_stop(svc);
+	}
+	if (!any && !s->final_phase)
+		enter_final_phase(s);
+}
+
+void sup_check_done(struct supervisor *s)
+{
+	if (s->shutting_down) {
+		shutdown_step(s);
+		return;
+	}
+	if (!s->booted || s->m->sys.on_empty == POWER_STAY)
+		return;
+	for (int i = 0; i < s->nsvc; i++)
+		if (active(s->svcs[i]))
+			return;
+	sup_shutdown(s, s->m->sys.on_empty, "no service is left running (on_empty)");
+}
+
+void sup_settle(struct supervisor *s)
+{
+	for (int round = 0; dirty && round < 1000; round++) {
+		dirty = false;
+		for (int i = 0; i < s->nsvc; i++)
+			svc_handle(s->svcs[i], EV_DEP_CHANGE);
+		/* services a reload removed go once they are down */
+		for (int i = 0; i < s->nsvc; i++) {
+			struct service *svc = s->svcs[i];
+
+			if (svc->removed && !active(svc) && !running(svc)) {
+				control_notify(svc);
+				svc_free(s, svc);
+				memmove(&s->svcs[i], &s->svcs[i + 1],
+					sizeof(*s->svcs) * (size_t)(s->nsvc - i - 1));
+				s->nsvc--;
+				i--;
+				dirty = true;
+			}
+		}
+		sup_check_done(s);
+	}
+}
+
+/* ---- status ---- */
+
+static void json_exit(struct strbuf *sb, const struct service *svc)
+{
+	int st = svc->last_status;
+
+	if (!svc->has_status)
+		sb_puts(sb, "null");
+	else if (WIFEXITED(st))
+		sb_printf(sb, "%d", WEXITSTATUS(st));
+	else
+		sb_printf(sb, "\"%s\"", signal_name(WTERMSIG(st)));
+}
+
+void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *sb)
+{
+	bool first = true;
+
+	sb_printf(sb, "{\"uptime_ms\": %llu, \"services\": [",
+		  (unsigned long long)(now_ms() - s->start_ms));
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+
+		if (only && svc != only)
+			continue;
+		sb_puts(sb, first ? "\n  " : ",\n  ");
+		first = false;
+		sb_puts(sb, "{\"name\": ");
+		sb_json_str(sb, svc->conf->name);
+		sb_printf(sb, ", \"state\": \"%s\", \"pid\": ", state_names[svc->state]);
+		if (svc->pid > 0)
+			sb_printf(sb, "%d", (int)svc->pid);
+		else
+			sb_puts(sb, "null");
+		sb_printf(sb, ", \"restarts\": %u, \"exit_status\": ", svc->restarts);
+		json_exit(sb, svc);
+		sb_printf(sb, ", \"health\": \"%s\", \"since_ms\": %llu, \"status_text\": ",
+			  health_name(svc->health), (unsigned long long)svc->since_ms);
+		sb_json_str(sb, svc->status_text);
+		sb_puts(sb, ", \"error\": ");
+		sb_json_str(sb, svc->error[0] ? svc->error : NULL);
+		sb_puts(sb, "}");
+	}
+	sb_puts(sb, "]}\n");
+}
+
+void sup_status_table(struct supervisor *s, struct service *only, struct strbuf *sb)
+{
+	uint64_t now = now_ms() - s->start_ms;
+
+	sb_printf(sb, "%-20s %-9s %7s %8s %-9s %-9s %9s  %s\n", "NAME", "STATE", "PID", "RESTARTS",
+		  "EXIT", "HEALTH", "SINCE", "ERROR");
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+		char pid[16] = "-", ex[24] = "-", since[24];
+		uint64_t ago = (now - svc->since_ms) / 1000;
+
+		if (only && svc != only)
+			continue;
+		if (svc->pid > 0)
+			snprintf(pid, sizeof(pid), "%d", (int)svc->pid);
+		if (svc->has_status) {
+			if (WIFEXITED(svc->last_status))
+				snprintf(ex, sizeof(ex), "%d", WEXITSTATUS(svc->last_status));
+			else
+				snprintf(ex, sizeof(ex), "%s", signal_name(WTERMSIG(svc->last_status)));
+		}
+		if (ago < 120)
+			snprintf(since, sizeof(since), "%llus ago", (unsigned long long)ago);
+		else if (ago < 7200)
+			snprintf(since, sizeof(since), "%llum ago", (unsigned long long)ago / 60);
+		else
+			snprintf(since, sizeof(since), "%lluh ago", (unsigned long long)ago / 3600);
+		sb_printf(sb, "%-20s %-9s %7s %8u %-9s %-9s %9s  %s%s%s\n", svc->conf->name,
+			  state_names[svc->state], pid, svc->restarts, ex, health_name(svc->health),
+			  since, svc->error[0] ? svc->error : "",
+			  svc->status_text && svc->error[0] ? " | " : "",
+			  svc->status_text ? svc->status_text : "");
+	}
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * service.h - the supervisor: services, their states, restart policy,
+ * dependency order, and the system's own lifecycle (boot, shutdown).
+ *
+ * A service changes state in exactly one function, svc_handle(), driven by
+ * events; every transition is visible in that one place.
+ */
+#ifndef NUCLEUS_SERVICE_H
+#define NUCLEUS_SERVICE_H
+
+#include "log.h"
+#include "loop.h"
+#include "manifest.h"
+
+#include <sys/types.h>
+
+enum svc_state {
+	ST_STOPPED,
+	ST_WAITING,
+	ST_STARTING,
+	ST_READY,
+	ST_STOPPING,
+	ST_BACKOFF,
+	ST_EXITED,
+	ST_FAILED,
+};
+
+enum svc_event {
+	EV_START,     /* wanted up (boot, `start`, reload) */
+	EV_SPAWNED,   /* exec succeeded (report pipe closed empty) */
+	EV_READY,     /* readiness reached */
+	EV_EXIT,      /* main process reaped; svc->last_status holds the wait status */
+	EV_STOP,      /* wanted down */
+	EV_TIMEOUT,   /* the service's timer: backoff over, stop or ready timeout */
+	EV_DEP_CHANGE /* a dependency changed state */
+};
+
+enum health_state { HEALTH_UNKNOWN, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+
+#define START_HISTORY 64 /* start_limit counts at most this many starts */
+
+struct supervisor;
+
+/* How nucleus-init runs; chosen in main.c. */
+enum run_mode {
+	MODE_MACHINE,	/* PID 1 of a real machine: stages 1 and 3, reboot(2) */
+	MODE_NAMESPACE, /* PID 1 of a PID namespace: exit 0 after shutdown */
+	MODE_SUBREAPER, /* not PID 1: a child subreaper */
+};
+
+struct service {
+	struct supervisor *sup;
+	struct svc_conf *conf;
+	struct svc_conf *next_conf; /* a reload's new definition, applied at the next start */
+	enum svc_state state;
+	uint64_t since_ms;
+	bool want_up;
+	bool removed;	   /* dropped by reload: freed once down */
+	bool restart_req;  /* `restart`: start again once stopped */
+	bool dep_blocked;  /* stopped or failed because of a dependency */
+	bool killed;	   /* SIGKILL sent during this stop */
+
+	pid_t pid;
+	pid_t last_pid;	   /* of the run that ended last: its process group */
+	int report_fd;	   /* child's setup report pipe, -1 when closed */
+	bool spawned;	   /* exec succeeded for this run */
+	uint64_t started_ms;
+	unsigned restarts;
+	bool has_status;
+	int last_status;   /* wait status of the last exit */
+	char *status_text;
+	char error[256];
+	enum health_state health;
+
+	/* back-off and start limit */
+	uint64_t delay_ms;
+	uint64_t starts[START_HISTORY];
+	unsigned nstarts;
+
+	struct timer timer;
+
+	/* output capture: one pipe, kept for the service's lifetime */
+	int log_rd, log_wr;
+	struct linebuf lb;
+	struct logring ring;
+};
+
+struct supervisor {
+	struct loop *loop;
+	struct manifest *m;
+	char *manifest_path;
+	char *runtime_dir;
+	bool runtime_dir_from_cli;
+	enum run_mode mode;
+	uint64_t start_ms;
+
+	struct service **svcs;
+	int nsvc;
+
+	bool booted;	     /* initial start done; on_empty may act */
+	bool shutting_down;
+	enum power_action shutdown_action;
+	struct timer shutdown_timer;
+	bool shutdown_forced;
+	bool final_phase;    /* services are down; killing what is left */
+	bool final_killed;   /* SIGKILL sent to what was left */
+	int notify_fd;	     /* reserved for sd_notify; -1 */
+	bool boot_stopped;   /* a required mount failed: no services start */
+	bool exit_now;	     /* the loop should end (namespace or subreaper mode) */
+	int exit_code;
+};
+
+const char *svc_state_name(enum svc_state s);
+const char *health_name(enum health_state h);
+
+void svc_handle(struct service *svc, enum svc_event ev);
+
+/* The supervisor's operations, used by main, control and the loop. */
+int sup_init(struct supervisor *s, struct loop *l, enum run_mode mode);
+/* After every batch of events: dependency gates, shutdown order, on_empty. */
+void sup_settle(struct supervisor *s);
+int sup_load(struct supervisor *s, bool initial);
+void sup_start_all(struct supervisor *s);
+void sup_reap(struct supervisor *s);
+void sup_shutdown(struct supervisor *s, enum power_action a, const char *why);
+struct service *sup_find(struct supervisor *s, const char *name);
+int sup_reload(struct supervisor *s, struct strbuf *out);
+void sup_check_done(struct supervisor *s);
+
+/* Control commands on one service; reply text goes to out. */
+int svc_cmd_start(struct service *svc);
+int svc_cmd_stop(struct service *svc);
+int svc_cmd_restart(struct service *svc);
+
+/* A snapshot for `status`: JSON (the contract's format) or a table. */
+void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *sb);
+void sup_status_table(struct supervisor *s, struct service *only, struct strbuf *sb);
+
+/* Pure arithmetic of the restart policy, unit tested. */
+/*
+ * backoff_step - the delay to wait before this restart. *cur is the current
+ * delay (0 before the first failure); a run that lasted 10x the current delay
+ * resets it to first; the delay doubles after each use up to max.
+ */
+uint64_t backoff_step(uint64_t *cur, uint64_t first, uint64_t max, uint64_t ran_ms);
+bool start_limit_hit(const uint64_t *starts, unsigned nstarts, unsigned limit, uint64_t window,
+		     uint64_t now);
+bool restart_wanted(enum restart_policy p, enum svc_type t, int wait_status);
+
+/* The state-change hook for control clients waiting on a service. */
+void control_notify(struct service *svc);
+
+#endif

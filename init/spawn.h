@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spawn.h - fork a service and run its ordered setup in the child.
+ *
+ * The child reports the first step that fails (and its errno) over a
+ * CLOEXEC pipe before it _exits; an empty pipe at EOF means exec worked.
+ */
+#ifndef NUCLEUS_SPAWN_H
+#define NUCLEUS_SPAWN_H
+
+#include "manifest.h"
+#include <sys/types.h>
+
+struct spawn_report {
+	int32_t err;	/* positive errno */
+	int32_t code;	/* the child's exit code for it: 126 or 127 */
+	char what[240]; /* "step: object: message" */
+};
+
+struct spawn_io {
+	int log_fd;	/* write end of the service's log pipe, or -1 */
+	int console_fd; /* where `console` output goes */
+};
+
+/*
+ * spawn_unsupported - the first key of @c whose feature this build does not
+ * have, or NULL. Such a service fails to start with that key in its error.
+ */
+const char *spawn_unsupported(const struct svc_conf *c);
+
+/* Forks and sets up the service; *report_fd receives the pipe's read end. */
+pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *report_fd,
+		    struct nerr *e);
+
+/*
+ * spawn_read_report - reads what the child said. Returns 1 with @r filled
+ * when it reported a failure, 0 at EOF with nothing (exec succeeded),
+ * -EAGAIN when the child has not finished its setup yet.
+ */
+int spawn_read_report(int fd, struct spawn_report *r);
+
+/* Builds the clean environment of a service; exposed for unit tests. */
+int spawn_build_env(const struct svc_conf *c, const char *home, char ***envp, struct nerr *e);
+
+/* In a fresh child: default signal handlers, nothing blocked. */
+void spawn_reset_signals(void);
+
+#endif

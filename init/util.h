@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.h - the pure parsers of the contract: durations, sizes, booleans,
+ * names, signals, word splitting; and a growable string buffer.
+ * None of these touch the system, so they are unit tested directly.
+ */
+#ifndef NUCLEUS_UTIL_H
+#define NUCLEUS_UTIL_H
+
+#include "nucleus.h"
+#include <stdarg.h>
+
+/* "500ms", "10s", "2m", "1h"; a bare integer means seconds. 0 or -EINVAL. */
+int parse_duration(const char *s, uint64_t *ms);
+/* "64K", "1M", "2G" (powers of 1024) or bytes. 0 or -EINVAL / -ERANGE. */
+int parse_size(const char *s, uint64_t *bytes);
+/* yes/no, true/false, 1/0. */
+int parse_bool(const char *s, bool *out);
+/* A non-negative decimal integer no larger than max. */
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* A decimal integer within [min, max]. */
+int parse_int(const char *s, long min, long max, long *out);
+/* "TERM", "SIGTERM", "15" -> signal number. */
+int parse_signal(const char *s, int *sig);
+/* Signal number -> "SIGTERM"; static storage. */
+const char *signal_name(int sig);
+/* "N/DURATION", e.g. "5/60s". */
+int parse_rate(const char *s, unsigned *n, uint64_t *ms);
+/* [A-Za-z0-9_.-]{1,64} */
+bool valid_name(const char *s);
+
+/*
+ * split_words - split a command line the way a POSIX shell splits words:
+ * blanks separate, '...' is literal, "..." allows \" \\ \$ \` escapes,
+ * a backslash outside quotes escapes the next character. No expansion.
+ * Returns 0 and a NULL-terminated argv (one allocation, free with free())
+ * or a negative errno with *err naming the problem.
+ */
+int split_words(const char *s, char ***argv, int *argc, const char **err);
+
+/* Split a blank-separated list (no quoting): same allocation rules. */
+int split_list(const char *s, char ***list, int *n);
+
+/* Count of entries in a NULL-terminated vector. */
+int strv_len(char *const *v);
+bool strv_contains(char *const *v, const char *s);
+
+/* A growable, always NUL-terminated buffer. Allocation failure sets ->oom. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+void sb_init(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+void sb_add(struct strbuf *sb, const char *s, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
+/* A JSON string literal with quotes, or null when s is NULL. */
+void sb_json_str(struct strbuf *sb, const char *s);
+
+/* Copy with truncation, always terminated; returns strlen(src). */
+size_t strlcpy_n(char *dst, const char *src, size_t size);
+
+#endif

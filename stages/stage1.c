@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stage1.c - early boot of a real machine: the API file systems, the kernel
+ * command line, hostname, sysctls and the manifest's mounts.
+ *
+ * Only what is not mounted yet is mounted, so the same code is harmless in
+ * an initramfs that already did some of it.
+ */
+#include "stages.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A path is a mount point when it sits on another device than its parent. */
+static bool is_mountpoint(const char *path)
+{
+	char parent[4096];
+	struct stat a, b;
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (stat(path, &a) < 0 || stat(parent, &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t n = strlcpy_n(buf, path, sizeof(buf));
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void early_mount(const char *src, const char *dst, const char *type, unsigned long fl,
+			const char *data)
+{
+	if (mkdir_p(dst, 0755) < 0 && errno != EEXIST)
+		log_warn("mkdir %s: %s", dst, strerror(errno));
+	if (is_mountpoint(dst))
+		return;
+	if (mount(src, dst, type, fl, data) < 0)
+		log_warn("mount %s on %s: %s", type, dst, strerror(errno));
+}
+
+/* Every controller cgroup2 offers is enabled for the children of the root. */
+static void cgroup_enable_controllers(void)
+{
+	char buf[512], req[600] = "";
+	size_t o = 0;
+	char *save = NULL;
+	int fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		o += (size_t)snprintf(req + o, sizeof(req) - o, "%s+%s", o ? " " : "", t);
+	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, req, strlen(req)) < 0)
+		log_warn("cgroup.subtree_control '%s': %s", req, strerror(errno));
+	close(fd);
+}
+
+static void console_stdio(void)
+{
+	int fd;
+
+	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+void stage1_early(void)
+{
+	const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	/* Until /dev/console is known good, messages go to the kernel log. */
+	if (fcntl(2, F_GETFD) < 0)
+		log_use_kmsg(true);
+	early_mount("proc", "/proc", "proc", nse, NULL);
+	early_mount("sysfs", "/sys", "sysfs", nse, NULL);
+	early_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	log_use_kmsg(fcntl(2, F_GETFD) < 0);
+	console_stdio();
+	log_use_kmsg(false);
+	early_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		    "gid=5,mode=0620,ptmxmode=0666");
+	early_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	early_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	early_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", nse, "nsdelegate");
+	cgroup_enable_controllers();
+	if (symlink("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
+		log_debug("/dev/fd: %s", strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		static const char *const names[] = { "/dev/stdin", "/dev/stdout", "/dev/stderr" };
+		char target[32];
+
+		snprintf(target, sizeof(target), "/proc/self/fd/%d", i);
+		if (symlink(target, names[i]) < 0 && errno != EEXIST)
+			log_debug("%s: %s", names[i], strerror(errno));
+	}
+}
+
+void stage1_cmdline(char **manifest, bool *debug)
+{
+	char buf[4096], *save = NULL;
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		if (!strncmp(t, "nucleus.manifest=", 17)) {
+			free(*manifest);
+			*manifest = strdup(t + 17);
+		} else if (!strcmp(t, "nucleus.debug")) {
+			*debug = true;
+		}
+	}
+}
+
+int mount_options_parse(const char *opts, unsigned long *flags, char *data, size_t datalen)
+{
+	static const struct {
+		const char *name;
+		unsigned long set, clear;
+	} tab[] = {
+		{ "defaults", 0, 0 },
+		{ "ro", MS_RDONLY, 0 },
+		{ "rw", 0, MS_RDONLY },
+		{ "nosuid", MS_NOSUID, 0 },
+		{ "suid", 0, MS_NOSUID },
+		{ "nodev", MS_NODEV, 0 },
+		{ "dev", 0, MS_NODEV },
+		{ "noexec", MS_NOEXEC, 0 },
+		{ "exec", 0, MS_NOEXEC },
+		{ "sync", MS_SYNCHRONOUS, 0 },
+		{ "async", 0, MS_SYNCHRONOUS },
+		{ "dirsync", MS_DIRSYNC, 0 },
+		{ "noatime", MS_NOATIME, 0 },
+		{ "atime", 0, MS_NOATIME },
+		{ "nodiratime", MS_NODIRATIME, 0 },
+		{ "diratime", 0, MS_NODIRATIME },
+		{ "relatime", MS_RELATIME, 0 },
+		{ "norelatime", 0, MS_RELATIME },
+		{ "strictatime", MS_STRICTATIME, 0 },
+		{ "lazytime", MS_LAZYTIME, 0 },
+		{ "nolazytime", 0, MS_LAZYTIME },
+		{ "mand", MS_MANDLOCK, 0 },
+		{ "nomand", 0, MS_MANDLOCK },
+		{ "silent", MS_SILENT, 0 },
+		{ "bind", MS_BIND, 0 },
+		{ "rbind", MS_BIND | MS_REC, 0 },
+	};
+	char buf[1024], *save = NULL;
+	size_t o = 0;
+
+	*flags = 0;
+	if (datalen)
+		data[0] = '\0';
+	if (!opts)
+		return 0;
+	if (strlcpy_n(buf, opts, sizeof(buf)) >= sizeof(buf))
+		return -E2BIG;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(tab); k++)
+			if (!strcmp(t, tab[k].name))
+				break;
+		if (k < ARRAY_SIZE(tab)) {
+			*flags = (*flags | tab[k].set) & ~tab[k].clear;
+			continue;
+		}
+		int w = snprintf(data + o, datalen - o, "%s%s", o ? "," : "", t);
+
+		if (w < 0 || (size_t)w >= datalen - o)
+			return -E2BIG;
+		o += (size_t)w;
+	}
+	return 0;
+}
+
+static void apply_sysctl(const struct sysctl_conf *sc)
+{
+	char path[512];
+	size_t o = strlcpy_n(path, "/proc/sys/", sizeof(path));
+	bool slashes = strchr(sc->key, '/') != NULL;
+	int fd;
+
+	for (const char *p = sc->key; *p && o < sizeof(path) - 1; p++)
+		path[o++] = (!slashes && *p == '.') ? '/' : *p;
+	path[o] = '\0';
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, sc->value, strlen(sc->value)) < 0)
+		log_err("%s:%d: sysctl %s = %s: %s", "[sysctl]", sc->line, sc->key, sc->value,
+			strerror(errno));
+	else
+		log_debug("sysctl %s = %s", sc->key, sc->value);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int apply_mount(const struct mount_conf *mc)
+{
+	char data[1024];
+	unsigned long fl;
+	int r;
+
+	r = mount_options_parse(mc->options, &fl, data, sizeof(data));
+	if (r)
+		return r;
+	r = mkdir_p(mc->where, 0755);
+	if (r)
+		return r;
+	if (mount(mc->what, mc->where, mc->type, fl, data[0] ? data : NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int stage1_apply(struct supervisor *s)
+{
+	struct manifest *m = s->m;
+
+	if (m->sys.hostname && sethostname(m->sys.hostname, strlen(m->sys.hostname)) < 0)
+		log_err("hostname %s: %s", m->sys.hostname, strerror(errno));
+	for (int i = 0; i < m->nsysctl; i++)
+		apply_sysctl(&m->sysctls[i]);
+	for (int i = 0; i < m->nmount; i++) {
+		const struct mount_conf *mc = &m->mounts[i];
+		int r = apply_mount(mc);
+
+		if (!r) {
+			log_info("mounted %s on %s (%s)", mc->what, mc->where, mc->type);
+			continue;
+		}
+		log_err("[mount.%s]: mount %s on %s (%s): %s", mc->name, mc->what, mc->where,
+			mc->type, strerror(-r));
+		if (mc->required) {
+			log_err("boot stopped: required mount %s failed; no service is started",
+				mc->name);
+			return -1;
+		}
+	}
+	return 0;
+}

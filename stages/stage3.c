@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stage3.c - the end of a shutdown: every service is down and every other
+ * process is gone. Sync, unmount the manifest's mounts, remount the rest
+ * read-only, then reboot(2). In a PID namespace or as a subreaper the loop
+ * ends instead and nucleus-init exits.
+ */
+#include "stages.h"
+
+#include <mntent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+static void unmount_manifest(struct supervisor *s)
+{
+	for (int i = s->m->nmount - 1; i >= 0; i--) {
+		const struct mount_conf *mc = &s->m->mounts[i];
+
+		if (umount2(mc->where, 0) == 0) {
+			log_info("unmounted %s", mc->where);
+			continue;
+		}
+		log_warn("umount %s: %s; remounting read-only", mc->where, strerror(errno));
+		if (mount(NULL, mc->where, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+			log_err("remount %s read-only: %s", mc->where, strerror(errno));
+	}
+}
+
+/* Every block-device file system still mounted goes read-only. */
+static void remount_rest_ro(void)
+{
+	FILE *fp = setmntent("/proc/self/mounts", "re");
+	struct mntent *me;
+	char *dirs[64];
+	int n = 0;
+
+	if (!fp)
+		return;
+	while ((me = getmntent(fp)) && n < (int)ARRAY_SIZE(dirs))
+		if (!strncmp(me->mnt_fsname, "/dev/", 5))
+			dirs[n++] = strdup(me->mnt_dir);
+	endmntent(fp);
+	while (n-- > 0) {
+		if (dirs[n] && mount(NULL, dirs[n], NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+			log_warn("remount %s read-only: %s", dirs[n], strerror(errno));
+		free(dirs[n]);
+	}
+}
+
+void stage3_finish(struct supervisor *s)
+{
+	static bool done;
+	int cmd;
+
+	if (done)
+		return;
+	done = true;
+	loop_cancel(s->loop, &s->shutdown_timer);
+	sync();
+	if (s->mode != MODE_MACHINE) {
+		log_info("shutdown complete");
+		s->exit_now = true;
+		return;
+	}
+	unmount_manifest(s);
+	remount_rest_ro();
+	sync();
+	switch (s->shutdown_action) {
+	case POWER_REBOOT:
+		cmd = RB_AUTOBOOT;
+		break;
+	case POWER_HALT:
+		cmd = RB_HALT_SYSTEM;
+		break;
+	default:
+		cmd = RB_POWER_OFF;
+		break;
+	}
+	log_info("%s", power_action_name(s->shutdown_action));
+	if (reboot(cmd) < 0)
+		log_err("reboot(2): %s; staying up", strerror(errno));
+}
