@@ -47,6 +47,7 @@ all: deps $(B)/nucleus-init $(B)/nucleusctl $(B)/nhelper
 
 deps:
 	@./.ci/deps
+	@image/get-kernel
 
 $(MUSL_INC)/.stamp:
 	@mkdir -p $(MUSL_INC)
@@ -102,8 +103,7 @@ check: all asan $(UNIT_BINS)
 bench: all
 	@tests/bench/run
 
-kernel:
-	@image/get-kernel
+kernel: deps
 
 image: all kernel
 	image/mkimage -m conf/demo.ini -o $(B)/demo.cpio.gz

@@ -5,6 +5,7 @@
  * or a child subreaper.
  */
 #include "container.h"
+#include "probe.h"
 #include "control.h"
 #include "stages.h"
 
@@ -195,6 +196,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		s->boot_stopped = true;
 	}
 	control_open(s);
+	notify_open(s);
 	if (!s->shutting_down)
 		sup_start_all(s);
 	sup_settle(s);

@@ -1801,6 +1801,11 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 		lerr(L, key_line(s, "health_interval"), "%s: health_interval must be positive", who);
 		e++;
 	}
+	if (c->type == SVC_ONESHOT && c->ready.kind != PROBE_NONE) {
+		lerr(L, key_line(s, "ready"), "%s: a oneshot is ready when it exits successfully; "
+		     "ready does not apply", who);
+		e++;
+	}
 	if (c->type == SVC_ONESHOT && c->health.kind != PROBE_NONE) {
 		lerr(L, key_line(s, "health"), "%s: a oneshot has no health probe", who);
 		e++;

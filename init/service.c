@@ -106,13 +106,20 @@ static void set_state(struct service *svc, enum svc_state st)
 {
 	struct supervisor *s = svc->sup;
 
-	if (svc->state == st)
+	enum svc_state old = svc->state;
+
+	if (old == st)
 		return;
-	log_debug("%s: %s -> %s", svc->conf->name, state_names[svc->state], state_names[st]);
+	log_debug("%s: %s -> %s", svc->conf->name, state_names[old], state_names[st]);
 	svc->state = st;
+	if ((old == ST_STARTING || old == ST_READY) && st != ST_READY)
+		probe_stop(svc);
 	svc->since_ms = now_ms() - s->start_ms;
-	if (st == ST_READY)
+	if (st == ST_READY) {
 		log_info("%s: ready (pid %d)", svc->conf->name, (int)svc->pid);
+		loop_cancel(s->loop, &svc->timer); /* the ready timeout */
+		probe_health_begin(svc);
+	}
 	dirty = true;
 	control_notify(svc);
 }
@@ -316,7 +323,7 @@ static void spawn_now(struct service *svc)
 {
 	struct supervisor *s = svc->sup;
 	struct svc_conf *c;
-	struct spawn_io io = { .log_fd = -1, .console_fd = log_console_fd() };
+	struct spawn_io io = { .log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1 };
 	const char *key;
 	struct nerr e = { 0 };
 	pid_t pid;
@@ -338,16 +345,25 @@ static void spawn_now(struct service *svc)
 	}
 	if ((c->out.kind == OUT_LOG || c->err.kind == OUT_LOG) && log_pipe(svc) == 0)
 		io.log_fd = svc->log_wr;
+	if (c->ready.kind == PROBE_FD && probe_fd_pipe(svc, &io.ready_fd) == 0)
+		io.ready_fdnum = c->ready.fd;
+	if (c->ready.kind == PROBE_NOTIFY || c->watchdog_ms)
+		io.notify_socket = notify_path();
+	io.watchdog_usec = c->watchdog_ms * 1000;
 	svc->starts[svc->nstarts++ % START_HISTORY] = now_ms();
 	svc->spawned = false;
+	svc->ready_failed = false;
 	svc->has_status = false;
 	pid = spawn_service(c, &io, &svc->report_fd, &e);
+	if (io.ready_fd >= 0)
+		close(io.ready_fd);
 	if (pid < 0) {
 		set_error(svc, "%s", e.what);
 		to_failed(svc);
 		return;
 	}
 	svc->pid = pid;
+	svc->sid = pid;
 	svc->started_ms = now_ms();
 	svc->health = HEALTH_UNKNOWN;
 	free(svc->status_text);
@@ -357,6 +373,8 @@ static void spawn_now(struct service *svc)
 		/* cannot watch it: read it when the child exits */
 	}
 	set_state(svc, ST_STARTING);
+	if (c->ready.kind != PROBE_NONE)
+		arm(svc, c->ready_timeout_ms);
 }
 
 /* Waiting for dependencies, or starting when they are satisfied. */
@@ -394,14 +412,34 @@ static void describe_status(int st, char *buf, size_t n)
 		snprintf(buf, n, "signal %s", signal_name(WTERMSIG(st)));
 }
 
-static void after_exit(struct service *svc)
+/* A run ended badly: back-off, unless the start limit says failed. */
+static void schedule_restart(struct service *svc, const char *desc)
 {
 	struct svc_conf *c = svc->conf;
 	uint64_t now = now_ms(), wait;
-	int st = svc->last_status;
-	char desc[48];
 
-	describe_status(st, desc, sizeof(desc));
+	if (start_limit_hit(svc->starts, svc->nstarts, c->start_limit_n, c->start_limit_ms, now)) {
+		set_error(svc, "start limit hit: %u starts within %llums (last: %s)",
+			  c->start_limit_n, (unsigned long long)c->start_limit_ms, desc);
+		to_failed(svc);
+		return;
+	}
+	wait = backoff_step(&svc->delay_ms, c->restart_delay_ms, c->restart_delay_max_ms,
+			    now - svc->started_ms);
+	log_warn("%s: %s; restarting in %llums", c->name, desc, (unsigned long long)wait);
+	svc->restarts++;
+	arm(svc, wait);
+	set_state(svc, ST_BACKOFF);
+}
+
+static void after_exit(struct service *svc)
+{
+	struct svc_conf *c = svc->conf;
+	int st = svc->last_status;
+	char desc[64];
+
+	snprintf(desc, sizeof(desc), "exited with ");
+	describe_status(st, desc + strlen(desc), sizeof(desc) - strlen(desc));
 	if (!svc->spawned && svc->error[0]) {
 		/* it could not be set up: the same step would fail again */
 		to_failed(svc);
@@ -410,28 +448,17 @@ static void after_exit(struct service *svc)
 	if (!restart_wanted(c->restart, c->type, st) || !svc->want_up) {
 		bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 
-		if (c->type == SVC_ONESHOT && !ok) {
-			set_error(svc, "exited with %s", desc);
+		if ((c->type == SVC_ONESHOT && !ok) || svc->ready_failed) {
+			if (!svc->ready_failed)
+				set_error(svc, "%s", desc);
 			to_failed(svc);
 		} else {
-			log_info("%s: exited with %s", c->name, desc);
+			log_info("%s: %s", c->name, desc);
 			set_state(svc, ST_EXITED);
 		}
 		return;
 	}
-	if (start_limit_hit(svc->starts, svc->nstarts, c->start_limit_n, c->start_limit_ms, now)) {
-		set_error(svc, "start limit hit: %u starts within %llums (last exit: %s)",
-			  c->start_limit_n, (unsigned long long)c->start_limit_ms, desc);
-		to_failed(svc);
-		return;
-	}
-	wait = backoff_step(&svc->delay_ms, c->restart_delay_ms, c->restart_delay_max_ms,
-			    now - svc->started_ms);
-	log_warn("%s: exited with %s; restarting in %llums", c->name, desc,
-		 (unsigned long long)wait);
-	svc->restarts++;
-	arm(svc, wait);
-	set_state(svc, ST_BACKOFF);
+	schedule_restart(svc, desc);
 }
 
 /* The main process of a stopping service is gone. */
@@ -440,6 +467,13 @@ static void stopped(struct service *svc)
 	struct service *d;
 
 	loop_cancel(svc->sup->loop, &svc->timer);
+	if (svc->restart_backoff && svc->want_up && !svc->sup->shutting_down) {
+		svc->restart_backoff = false;
+		svc->restart_req = false;
+		schedule_restart(svc, "unhealthy");
+		return;
+	}
+	svc->restart_backoff = false;
 	if (svc->restart_req && svc->want_up && !svc->sup->shutting_down) {
 		svc->restart_req = false;
 		svc->delay_ms = 0;
@@ -539,9 +573,12 @@ void svc_handle(struct service *svc, enum svc_event ev)
 		}
 		break;
 	case EV_SPAWNED:
-		if (svc->state == ST_STARTING && svc->conf->type == SVC_LONGRUN &&
-		    svc->conf->ready.kind == PROBE_NONE)
+		if (svc->state != ST_STARTING || svc->conf->type != SVC_LONGRUN)
+			break;
+		if (svc->conf->ready.kind == PROBE_NONE)
 			set_state(svc, ST_READY);
+		else
+			probe_ready_begin(svc);
 		break;
 	case EV_READY:
 		if (svc->state == ST_STARTING)
@@ -578,6 +615,11 @@ void svc_handle(struct service *svc, enum svc_event ev)
 	case EV_TIMEOUT:
 		if (svc->state == ST_BACKOFF) {
 			try_start(svc);
+		} else if (svc->state == ST_STARTING) {
+			set_error(svc, "not ready within %llums",
+				  (unsigned long long)svc->conf->ready_timeout_ms);
+			svc->ready_failed = true;
+			kill_group(svc, SIGKILL);
 		} else if (svc->state == ST_STOPPING && !svc->killed) {
 			log_warn("%s: did not stop within %llums; sending SIGKILL", svc->conf->name,
 				 (unsigned long long)svc->conf->stop_timeout_ms);
@@ -587,6 +629,27 @@ void svc_handle(struct service *svc, enum svc_event ev)
 		break;
 	case EV_DEP_CHANGE:
 		on_dep_change(svc);
+		break;
+	}
+}
+
+void svc_unhealthy(struct service *svc, const char *why)
+{
+	struct svc_conf *c = svc->conf;
+
+	log_warn("%s: unhealthy: %s", c->name, why);
+	if (svc->state != ST_READY)
+		return;
+	switch (c->on_unhealthy) {
+	case UNHEALTHY_RESTART:
+		/* like a crash: counted, and the next start follows the back-off */
+		svc->restart_backoff = true;
+		begin_stop(svc);
+		break;
+	case UNHEALTHY_STOP:
+		svc_cmd_stop(svc);
+		break;
+	default:
 		break;
 	}
 }
@@ -665,12 +728,14 @@ static struct service *svc_new(struct supervisor *s, struct svc_conf *c)
 	svc->report_fd = svc->log_rd = svc->log_wr = -1;
 	svc->since_ms = now_ms() - s->start_ms;
 	timer_init(&svc->timer);
+	probe_init(&svc->probe);
 	s->svcs[s->nsvc++] = svc;
 	return svc;
 }
 
 static void svc_free(struct supervisor *s, struct service *svc)
 {
+	probe_stop(svc);
 	loop_cancel(s->loop, &svc->timer);
 	if (svc->log_rd >= 0) {
 		loop_del_fd(s->loop, svc->log_rd);
@@ -856,6 +921,8 @@ void sup_reap(struct supervisor *s)
 				stage3_finish(s);
 			return;
 		}
+		if (probe_reaped(s, pid, st))
+			continue;
 		for (int i = 0; i < s->nsvc; i++) {
 			struct service *svc = s->svcs[i];
 

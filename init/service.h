@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "manifest.h"
+#include "probe.h"
 
 #include <sys/types.h>
 
@@ -58,11 +59,14 @@ struct service {
 	bool want_up;
 	bool removed;	   /* dropped by reload: freed once down */
 	bool restart_req;  /* `restart`: start again once stopped */
+	bool restart_backoff; /* unhealthy: start again after the back-off */
 	bool dep_blocked;  /* stopped or failed because of a dependency */
 	bool killed;	   /* SIGKILL sent during this stop */
+	bool ready_failed; /* this run missed its ready_timeout */
 
 	pid_t pid;
 	pid_t last_pid;	   /* of the run that ended last: its process group */
+	pid_t sid;	   /* the session every run opens: its first pid */
 	int report_fd;	   /* child's setup report pipe, -1 when closed */
 	bool spawned;	   /* exec succeeded for this run */
 	uint64_t started_ms;
@@ -79,6 +83,7 @@ struct service {
 	unsigned nstarts;
 
 	struct timer timer;
+	struct prober probe;
 
 	/* output capture: one pipe, kept for the service's lifetime */
 	int log_rd, log_wr;
@@ -115,6 +120,8 @@ const char *svc_state_name(enum svc_state s);
 const char *health_name(enum health_state h);
 
 void svc_handle(struct service *svc, enum svc_event ev);
+/* A health probe or the watchdog found the service unhealthy: on_unhealthy. */
+void svc_unhealthy(struct service *svc, const char *why);
 
 /* The supervisor's operations, used by main, control and the loop. */
 int sup_init(struct supervisor *s, struct loop *l, enum run_mode mode);

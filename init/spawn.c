@@ -41,12 +41,9 @@ const char *spawn_unsupported(const struct svc_conf *c)
 		{ SET_SECCOMP, "seccomp" },	    { SET_SECCOMP_ALLOW, "seccomp_allow" },
 		{ SET_MEMORY_MAX, "memory_max" },   { SET_MEMORY_HIGH, "memory_high" },
 		{ SET_CPU_MAX, "cpu_max" },	    { SET_PIDS_MAX, "pids_max" },
-		{ SET_IO_WEIGHT, "io_weight" },	    { SET_HEALTH, "health" },
-		{ SET_WATCHDOG, "watchdog" },
+		{ SET_IO_WEIGHT, "io_weight" },
 	};
 
-	if (c->ready.kind != PROBE_NONE)
-		return "ready";
 	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
 		if (c->set & later[i].bit)
 			return later[i].key;
@@ -235,6 +232,26 @@ static int setup_identity(const struct ident *id, struct nerr *e)
 	return 0;
 }
 
+/* What the loop-facing side of readiness needs in the child's environment. */
+static int notify_env(const struct spawn_io *io, char ***envp, struct nerr *e)
+{
+	char *v;
+	int n = strv_len(*envp);
+
+	if (io->notify_socket) {
+		if (asprintf(&v, "NOTIFY_SOCKET=%s", io->notify_socket) < 0 || env_set(envp, &n, v))
+			return nerr_set(e, "env", ENOMEM, "out of memory");
+	}
+	if (io->watchdog_usec) {
+		if (asprintf(&v, "WATCHDOG_USEC=%llu", (unsigned long long)io->watchdog_usec) < 0 ||
+		    env_set(envp, &n, v))
+			return nerr_set(e, "env", ENOMEM, "out of memory");
+		if (asprintf(&v, "WATCHDOG_PID=%d", (int)getpid()) < 0 || env_set(envp, &n, v))
+			return nerr_set(e, "env", ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int child_setup(const struct svc_conf *c, const struct spawn_io *io, struct nerr *e,
 		       char ***envp)
 {
@@ -251,6 +268,8 @@ static int child_setup(const struct svc_conf *c, const struct spawn_io *io, stru
 	if (r)
 		return r;
 	r = spawn_build_env(c, id.home, envp, e);
+	if (!r)
+		r = notify_env(io, envp, e);
 	if (r)
 		return r;
 	r = setup_limits(c, e);
@@ -268,6 +287,16 @@ static int child_setup(const struct svc_conf *c, const struct spawn_io *io, stru
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		for (int fd = 3; fd < 1024; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	/* fd:N readiness: the one descriptor above 2 the service is meant to get */
+	if (io->ready_fd >= 0) {
+		if (io->ready_fd == io->ready_fdnum)
+			r = fcntl(io->ready_fd, F_SETFD, 0);
+		else
+			r = dup2(io->ready_fd, io->ready_fdnum);
+		if (r < 0)
+			return nerr_set(e, "ready", errno, "fd %d: %s", io->ready_fdnum,
+					strerror(errno));
 	}
 	return 0;
 }
@@ -318,6 +347,29 @@ pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *re
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	*report_fd = p[0];
+	return pid;
+}
+
+pid_t spawn_probe(const struct svc_conf *c, char *const *argv, struct nerr *e)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		struct svc_conf quiet = *c;
+		struct spawn_io io = { .log_fd = -1, .console_fd = -1, .ready_fd = -1 };
+		char **envp = NULL;
+		struct nerr ce = { 0 };
+
+		quiet.out.kind = OUT_NULL;
+		quiet.err.kind = OUT_NULL;
+		if (child_setup(&quiet, &io, &ce, &envp))
+			_exit(126);
+		environ = envp;
+		execvp(argv[0], argv);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
 	return pid;
 }
 

@@ -18,8 +18,12 @@ struct spawn_report {
 };
 
 struct spawn_io {
-	int log_fd;	/* write end of the service's log pipe, or -1 */
-	int console_fd; /* where `console` output goes */
+	int log_fd;		   /* write end of the service's log pipe, or -1 */
+	int console_fd;		   /* where `console` output goes */
+	int ready_fd;		   /* fd:N readiness: our pipe end to give as N, or -1 */
+	int ready_fdnum;	   /* N */
+	const char *notify_socket; /* NOTIFY_SOCKET, or NULL */
+	uint64_t watchdog_usec;	   /* WATCHDOG_USEC, or 0 */
 };
 
 /*
@@ -38,6 +42,13 @@ pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *re
  * -EAGAIN when the child has not finished its setup yet.
  */
 int spawn_read_report(int fd, struct spawn_report *r);
+
+/*
+ * spawn_probe - starts an exec probe as the service runs: its identity,
+ * environment and workdir, output to /dev/null. This is the seam where the
+ * service's namespaces are joined once it has them.
+ */
+pid_t spawn_probe(const struct svc_conf *c, char *const *argv, struct nerr *e);
 
 /* Builds the clean environment of a service; exposed for unit tests. */
 int spawn_build_env(const struct svc_conf *c, const char *home, char ***envp, struct nerr *e);
