@@ -141,6 +141,11 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	int sfd, r;
 	struct rlimit rl;
 
+	uint64_t t_start = now_ms(), boot_ms = 0;
+	struct timespec bt;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &bt) == 0)
+		boot_ms = (uint64_t)bt.tv_sec * 1000 + (uint64_t)bt.tv_nsec / 1000000;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	mode = pick_mode();
@@ -168,6 +173,9 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		l = loop_new();
 	}
 	sup_init(s, l, mode);
+	s->start_ms = t_start;
+	/* only a machine's init knows when the kernel handed over */
+	s->kernel_ms = mode == MODE_MACHINE ? boot_ms : 0;
 	s->manifest_path = manifest ? manifest : strdup(DEFAULT_MANIFEST);
 	if (runtime_dir) {
 		s->runtime_dir = runtime_dir;
@@ -195,6 +203,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	} else if (mode == MODE_MACHINE && stage1_apply(s) < 0) {
 		s->boot_stopped = true;
 	}
+	s->stage1_ms = now_ms() - s->start_ms;
 	control_open(s);
 	notify_open(s);
 	if (!s->shutting_down)

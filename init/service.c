@@ -115,6 +115,8 @@ static void set_state(struct service *svc, enum svc_state st)
 	if ((old == ST_STARTING || old == ST_READY) && st != ST_READY)
 		probe_stop(svc);
 	svc->since_ms = now_ms() - s->start_ms;
+	if (!svc->first_ready_ms && (st == ST_READY || st == ST_EXITED))
+		svc->first_ready_ms = svc->since_ms ? svc->since_ms : 1;
 	if (st == ST_READY) {
 		log_info("%s: ready (pid %d)", svc->conf->name, (int)svc->pid);
 		loop_cancel(s->loop, &svc->timer); /* the ready timeout */
@@ -354,7 +356,10 @@ static void spawn_now(struct service *svc)
 	svc->spawned = false;
 	svc->ready_failed = false;
 	svc->has_status = false;
+	uint64_t t0 = now_us();
+
 	pid = spawn_service(c, &io, &svc->report_fd, &e);
+	s->spawn_us += now_us() - t0;
 	if (io.ready_fd >= 0)
 		close(io.ready_fd);
 	if (pid < 0) {
@@ -1038,8 +1043,29 @@ static void shutdown_step(struct supervisor *s)
 		enter_final_phase(s);
 }
 
+/* The boot is over once every service started at boot has settled. */
+static void boot_timeline(struct supervisor *s)
+{
+	for (int i = 0; i < s->nsvc; i++) {
+		enum svc_state st = s->svcs[i]->state;
+
+		if (st == ST_WAITING || st == ST_STARTING || st == ST_BACKOFF)
+			return;
+	}
+	s->ready_ms = now_ms() - s->start_ms;
+	if (!s->ready_ms)
+		s->ready_ms = 1;
+	log_info("boot timeline: kernel %llums, stage 1 %llums, services settled at %llums "
+		 "(nucleus-init's own spawn work %llu.%03llums)",
+		 (unsigned long long)s->kernel_ms, (unsigned long long)s->stage1_ms,
+		 (unsigned long long)s->ready_ms, (unsigned long long)(s->spawn_us / 1000),
+		 (unsigned long long)(s->spawn_us % 1000));
+}
+
 void sup_check_done(struct supervisor *s)
 {
+	if (s->booted && !s->ready_ms && !s->shutting_down)
+		boot_timeline(s);
 	if (s->shutting_down) {
 		shutdown_step(s);
 		return;
@@ -1094,8 +1120,15 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 {
 	bool first = true;
 
-	sb_printf(sb, "{\"uptime_ms\": %llu, \"services\": [",
-		  (unsigned long long)(now_ms() - s->start_ms));
+	sb_printf(sb, "{\"uptime_ms\": %llu, \"boot\": {\"kernel_ms\": %llu, \"stage1_ms\": %llu, "
+		      "\"ready_ms\": ",
+		  (unsigned long long)(now_ms() - s->start_ms), (unsigned long long)s->kernel_ms,
+		  (unsigned long long)s->stage1_ms);
+	if (s->ready_ms)
+		sb_printf(sb, "%llu", (unsigned long long)s->ready_ms);
+	else
+		sb_puts(sb, "null");
+	sb_printf(sb, ", \"spawn_us\": %llu}, \"services\": [", (unsigned long long)s->spawn_us);
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];
 
@@ -1126,6 +1159,17 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 {
 	uint64_t now = now_ms() - s->start_ms;
 
+	if (!only) {
+		sb_printf(sb, "boot: kernel %llums, stage 1 %llums, ", (unsigned long long)s->kernel_ms,
+			  (unsigned long long)s->stage1_ms);
+		if (s->ready_ms)
+			sb_printf(sb, "services settled at %llums", (unsigned long long)s->ready_ms);
+		else
+			sb_puts(sb, "services still starting");
+		sb_printf(sb, " (spawn work %llu.%03llums); up %llus\n\n",
+			  (unsigned long long)(s->spawn_us / 1000),
+			  (unsigned long long)(s->spawn_us % 1000), (unsigned long long)now / 1000);
+	}
 	sb_printf(sb, "%-20s %-9s %7s %8s %-9s %-9s %9s  %s\n", "NAME", "STATE", "PID", "RESTARTS",
 		  "EXIT", "HEALTH", "SINCE", "ERROR");
 	for (int i = 0; i < s->nsvc; i++) {

@@ -56,6 +56,7 @@ struct service {
 	struct svc_conf *next_conf; /* a reload's new definition, applied at the next start */
 	enum svc_state state;
 	uint64_t since_ms;
+	uint64_t first_ready_ms; /* boot timeline: first ready (or done), 0 until then */
 	bool want_up;
 	bool removed;	   /* dropped by reload: freed once down */
 	bool restart_req;  /* `restart`: start again once stopped */
@@ -104,6 +105,12 @@ struct supervisor {
 	int nsvc;
 
 	bool booted;	     /* initial start done; on_empty may act */
+
+	/* the boot timeline, in ms since nucleus-init started */
+	uint64_t kernel_ms;  /* CLOCK_BOOTTIME when nucleus-init started: the kernel's share */
+	uint64_t stage1_ms;  /* stage 1 done */
+	uint64_t ready_ms;   /* every service that started at boot settled; 0 until then */
+	uint64_t spawn_us;   /* time spent in our side of spawning, summed */
 	bool shutting_down;
 	enum power_action shutdown_action;
 	struct timer shutdown_timer;
