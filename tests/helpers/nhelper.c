@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nhelper.c - a small static helper run inside services by the tests, where
+ * timing matters and a shell would be too slow or too vague.
+ *
+ *   nhelper sleep SECS              sleep (fractional seconds allowed)
+ *   nhelper exit CODE [AFTER_MS]    exit with CODE, after AFTER_MS
+ *   nhelper crash-after MS          exit 1 after MS
+ *   nhelper orphans N               leave N orphans that init must reap
+ *   nhelper ignore-term             ignore SIGTERM, print "ignoring", sleep
+ *   nhelper record-signals FILE     append each signal's name to FILE;
+ *                                   exit 0 after recording SIGTERM
+ *   nhelper print N TEXT            print N lines "TEXT 1" .. "TEXT N"
+ *   nhelper pidfile FILE            write own pid to FILE, sleep forever
+ *   nhelper zombies N               fork N children that exit, never wait
+ *   nhelper env                     print the environment, one per line
+ *   nhelper touch FILE [AFTER_MS]   create FILE (after AFTER_MS), exit 0
+ *   nhelper require FILE            exit 0 if FILE exists, else print and exit 1
+ *   nhelper log-term FILE NAME      sleep; on SIGTERM append NAME to FILE, exit 0
+ *   nhelper count-zombies           print the number of Z-state processes in /proc
+ *   nhelper stamp FILE              append CLOCK_MONOTONIC in ms to FILE, exit 0
+ *   nhelper notify [--exit] [--watchdog MS FILE] DELAY_MS MSG...
+ *                                   after DELAY_MS send MSG lines (READY=1 last)
+ *                                   as one datagram to $NOTIFY_SOCKET; then exit 0
+ *                                   (--exit) or sleep, sending WATCHDOG=1 every
+ *                                   MS until FILE exists (--watchdog)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "nhelper: %s\n", msg);
+	exit(2);
+}
+
+static long num(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end)
+		die("expected an integer");
+	return v;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void __attribute__((noreturn)) sleep_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static int append_line(const char *path, const char *line)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	char buf[256];
+	int n;
+
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%s\n", line);
+	/* one write with O_APPEND: lines of concurrent writers never interleave */
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	fsync(fd);
+	close(fd);
+	return 0;
+}
+
+static const struct {
+	int sig;
+	const char *name;
+} sigtab[] = {
+	{SIGHUP, "SIGHUP"},	{SIGINT, "SIGINT"},	  {SIGQUIT, "SIGQUIT"},
+	{SIGILL, "SIGILL"},	{SIGTRAP, "SIGTRAP"},	  {SIGABRT, "SIGABRT"},
+	{SIGBUS, "SIGBUS"},	{SIGFPE, "SIGFPE"},	  {SIGUSR1, "SIGUSR1"},
+	{SIGSEGV, "SIGSEGV"},	{SIGUSR2, "SIGUSR2"},	  {SIGPIPE, "SIGPIPE"},
+	{SIGALRM, "SIGALRM"},	{SIGTERM, "SIGTERM"},	  {SIGCHLD, "SIGCHLD"},
+	{SIGCONT, "SIGCONT"},	{SIGTSTP, "SIGTSTP"},	  {SIGTTIN, "SIGTTIN"},
+	{SIGTTOU, "SIGTTOU"},	{SIGURG, "SIGURG"},	  {SIGXCPU, "SIGXCPU"},
+	{SIGXFSZ, "SIGXFSZ"},	{SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"},
+	{SIGWINCH, "SIGWINCH"}, {SIGIO, "SIGIO"},	  {SIGPWR, "SIGPWR"},
+	{SIGSYS, "SIGSYS"},
+};
+
+static const char *sig_name(int sig, char *buf, size_t n)
+{
+	for (size_t i = 0; i < sizeof(sigtab) / sizeof(sigtab[0]); i++)
+		if (sigtab[i].sig == sig)
+			return sigtab[i].name;
+	snprintf(buf, n, "SIG%d", sig);
+	return buf;
+}
+
+/* Synchronous: block everything catchable, take signals one by one. */
+static int record_signals(const char *path)
+{
+	sigset_t all;
+	char buf[16];
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* tell the test we are ready to receive */
+	printf("recording\n");
+	fflush(stdout);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD)
+			continue;
+		if (append_line(path, sig_name(sig, buf, sizeof(buf))) < 0)
+			die("cannot write the record file");
+		if (sig == SIGTERM)
+			return 0;
+	}
+}
+
+static int log_term(const char *path, const char *name)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("%s up\n", name);
+	fflush(stdout);
+	do
+		sig = sigwaitinfo(&set, NULL);
+	while (sig < 0);
+	if (append_line(path, name) < 0)
+		die("cannot write the log file");
+	return 0;
+}
+
+/*
+ * N orphans: fork in a loop; each child forks a grandchild and exits at
+ * once, so the grandchild is reparented to the nearest subreaper (init).
+ * The grandchildren exit after a short nap, and init must reap them. We wait
+ * only for our own children, never for the grandchildren.
+ */
+static int orphans(long n)
+{
+	struct timespec nap = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
+
+	for (long i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			/* out of processes: let the earlier ones go, then retry */
+			while (waitpid(-1, NULL, 0) > 0)
+				;
+			sleep_ms(10);
+			i--;
+			continue;
+		}
+		if (p == 0) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				nanosleep(&nap, NULL);
+				_exit(0);
+			}
+			_exit(g < 0 ? 1 : 0);
+		}
+		/* our own children are not the point: keep the table small */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	return 0;
+}
+
+/* N zombies of our own: children that exit and are never waited for. */
+static int zombies(long n)
+{
+	for (long i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p < 0)
+			die("fork failed");
+		if (p == 0)
+			_exit(0);
+	}
+	printf("made %ld zombies\n", n);
+	fflush(stdout);
+	sleep_forever();
+}
+
+static int count_zombies(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int z = 0;
+
+	if (!d)
+		die("cannot open /proc");
+	while ((de = readdir(d))) {
+		char path[300], buf[512], *rp;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* the state follows the last ')' of the comm field */
+		rp = strrchr(buf, ')');
+		if (rp && rp[1] == ' ' && rp[2] == 'Z')
+			z++;
+	}
+	closedir(d);
+	printf("%d\n", z);
+	return 0;
+}
+
+static int print_lines(long n, const char *text)
+{
+	for (long i = 0; i < n; i++)
+		printf("%s %ld\n", text, i + 1);
+	fflush(stdout);
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		die("cannot write the pid file");
+	close(fd);
+	sleep_forever();
+}
+
+/* One datagram to $NOTIFY_SOCKET (a path, or @name for the abstract space). */
+static int sd_notify_send(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t len;
+	int fd, r;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+		die("notify: NOTIFY_SOCKET is not set");
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("notify: socket failed");
+	r = (int)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+	close(fd);
+	if (r < 0)
+		fprintf(stderr, "nhelper: notify: sendto %s: %s\n", path, strerror(errno));
+	return r < 0 ? -1 : 0;
+}
+
+static int notify(int argc, char **argv)
+{
+	bool do_exit = false;
+	long wd_ms = 0;
+	const char *wd_stop = NULL;
+	char msg[4096] = "";
+	size_t o = 0;
+	int i = 2;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--exit")) {
+			do_exit = true;
+		} else if (!strcmp(argv[i], "--watchdog") && i + 2 < argc) {
+			wd_ms = num(argv[++i]);
+			wd_stop = argv[++i];
+		} else {
+			die("notify: unknown option");
+		}
+	}
+	if (i >= argc)
+		die("notify: DELAY_MS is missing");
+	sleep_ms(num(argv[i++]));
+	/* READY=1 last: what it says about the service is known when it is ready */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = i; k < argc; k++) {
+			bool ready = !strncmp(argv[k], "READY=", 6);
+			int n;
+
+			if (ready != (pass == 1))
+				continue;
+			n = snprintf(msg + o, sizeof(msg) - o, "%s\n", argv[k]);
+			if (n < 0 || (size_t)n >= sizeof(msg) - o)
+				die("notify: message too long");
+			o += (size_t)n;
+		}
+	}
+	if (o && sd_notify_send(msg) < 0)
+		return 1;
+	if (do_exit)
+		return 0;
+	while (wd_ms > 0) {
+		struct stat st;
+
+		if (wd_stop && stat(wd_stop, &st) == 0)
+			break;
+		sd_notify_send("WATCHDOG=1");
+		sleep_ms(wd_ms);
+	}
+	sleep_forever();
+}
+
+static void usage(void)
+{
+	fputs("usage: nhelper sleep SECS | exit CODE [AFTER_MS] | crash-after MS |\n"
+	      "       orphans N | zombies N | count-zombies | ignore-term |\n"
+	      "       record-signals FILE | print N TEXT | pidfile FILE | env |\n"
+	      "       touch FILE [AFTER_MS] | require FILE | log-term FILE NAME |\n"
+	      "       stamp FILE | notify [--exit] [--watchdog MS FILE] DELAY_MS MSG...\n",
+	      stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	extern char **environ;
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "sleep") && argc == 3) {
+		char *end;
+		double s = strtod(argv[2], &end);
+
+		if (end == argv[2] || *end || s < 0)
+			die("sleep: expected seconds");
+		sleep_ms((long)(s * 1000));
+		return 0;
+	}
+	if (!strcmp(cmd, "exit") && (argc == 3 || argc == 4)) {
+		if (argc == 4)
+			sleep_ms(num(argv[3]));
+		return (int)num(argv[2]);
+	}
+	if (!strcmp(cmd, "crash-after") && argc == 3) {
+		sleep_ms(num(argv[2]));
+		return 1;
+	}
+	if (!strcmp(cmd, "orphans") && argc == 3)
+		return orphans(num(argv[2]));
+	if (!strcmp(cmd, "zombies") && argc == 3)
+		return zombies(num(argv[2]));
+	if (!strcmp(cmd, "count-zombies") && argc == 2)
+		return count_zombies();
+	if (!strcmp(cmd, "ignore-term") && argc == 2) {
+		signal(SIGTERM, SIG_IGN);
+		printf("ignoring\n");
+		fflush(stdout);
+		sleep_forever();
+	}
+	if (!strcmp(cmd, "record-signals") && argc == 3)
+		return record_signals(argv[2]);
+	if (!strcmp(cmd, "log-term") && argc == 4)
+		return log_term(argv[2], argv[3]);
+	if (!strcmp(cmd, "print") && argc == 4)
+		return print_lines(num(argv[2]), argv[3]);
+	if (!strcmp(cmd, "pidfile") && argc == 3)
+		write_pidfile(argv[2]);
+	if (!strcmp(cmd, "env") && argc == 2) {
+		for (char **e = environ; *e; e++)
+			printf("%s\n", *e);
+		return 0;
+	}
+	if (!strcmp(cmd, "touch") && (argc == 3 || argc == 4)) {
+		int fd;
+
+		if (argc == 4)
+			sleep_ms(num(argv[3]));
+		fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			die("touch: cannot create the file");
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(cmd, "notify"))
+		return notify(argc, argv);
+	if (!strcmp(cmd, "stamp") && argc == 3) {
+		struct timespec ts;
+		char buf[32];
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(buf, sizeof(buf), "%lld",
+			 (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (append_line(argv[2], buf) < 0)
+			die("stamp: cannot write the file");
+		return 0;
+	}
+	if (!strcmp(cmd, "require") && argc == 3) {
+		struct stat st;
+
+		if (stat(argv[2], &st) < 0) {
+			printf("missing %s\n", argv[2]);
+			return 1;
+		}
+		printf("found %s\n", argv[2]);
+		return 0;
+	}
+	usage();
+	return 2;
+}

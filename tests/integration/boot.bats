@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# The manifest at boot: errors are reported and what is valid still runs;
+# keys of features not built yet fail only the services that ask for them.
+
+load ../lib/common
+
+setup() { nuc_setup; }
+teardown() { nuc_teardown; }
+
+@test "a bad manifest at boot is reported line by line and the valid services run" {
+	write_manifest <<EOF
+[service.good]
+exec = $NHELPER sleep 100
+
+[service.bad]
+exec = $NHELPER sleep 100
+colour = red
+
+[service.alsogood]
+type = oneshot
+exec = $NHELPER touch $T/ran
+EOF
+	nuc_start
+	wait_for_state good ready
+	wait_for_state alsogood exited
+	[ -e "$T/ran" ]
+	grep -q "$M:6: .*colour" "$LOG"
+	# the invalid service does not run
+	[ "$(ns_procs | wc -l)" -eq 1 ]
+	if svc_json bad >/dev/null 2>&1; then
+		[ "$(svc_get bad state)" != ready ]
+		[ "$(svc_get bad pid)" = null ]
+	fi
+}
+
+@test "a service depending on an invalid one does not start; the others do" {
+	write_manifest <<EOF
+[service.bad]
+exec = $NHELPER sleep 100
+stop_timeout = whenever
+
+[service.needsbad]
+exec = $NHELPER sleep 100
+requires = bad
+
+[service.good]
+exec = $NHELPER sleep 100
+EOF
+	nuc_start
+	wait_for_state good ready
+	holds 0.3 ns_procs_are 1
+	grep -q "$M:3: .*stop_timeout" "$LOG"
+}
+
+@test "a missing manifest at boot is reported and nucleus-init keeps running" {
+	nuc_start
+	grep -q "$M" "$LOG"
+	grep -q "No such file or directory" "$LOG"
+	run ctl status --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"services": []'* ]]
+	nuc_alive
+}
+
+@test "an invalid [system] section powers off at once without starting services" {
+	write_manifest <<EOF
+[system]
+on_empty = sometimes
+
+[service.never]
+type = oneshot
+exec = $NHELPER touch $T/ran
+EOF
+	nuc_start_bg
+	nuc_wait_exit 5
+	echo "exit $NUC_RC"
+	grep -q "$M:2: .*on_empty" "$LOG"
+	[ ! -e "$T/ran" ]
+}
+
+@test "a service asking for a key not built yet fails naming the key; others run" {
+	write_manifest <<EOF
+[service.limited]
+exec = $NHELPER sleep 100
+memory_max = 64M
+
+[service.plain]
+exec = $NHELPER sleep 100
+EOF
+	nuc_start
+	wait_for_state plain ready
+	wait_for_state limited failed
+	[ "$(svc_get limited error)" = "memory_max: not supported by this build of nucleus-init yet" ]
+	[ "$(svc_get limited pid)" = null ]
+	[ "$(svc_get limited restarts)" = 0 ]
+	[ "$(ns_procs | wc -l)" -eq 1 ]
+	grep -q 'limited: memory_max: not supported' "$LOG"
+}
+
+@test "every not-yet-built isolation, cgroup and network key is refused, not ignored" {
+	write_manifest <<EOF
+[service.k1]
+exec = $NHELPER sleep 100
+pids_max = 10
+
+[service.k2]
+exec = $NHELPER sleep 100
+capabilities = NET_BIND_SERVICE
+
+[service.k3]
+exec = $NHELPER sleep 100
+network = none
+
+[service.k4]
+exec = $NHELPER sleep 100
+seccomp = none
+
+[service.k5]
+exec = $NHELPER sleep 100
+cpu_max = 50%
+
+[service.k6]
+exec = $NHELPER sleep 100
+volumes = tmpfs:/data
+
+[service.ok]
+exec = $NHELPER sleep 100
+EOF
+	nuc_start
+	wait_for_state ok ready
+	for k in k1:pids_max k2:capabilities k3:network k4:seccomp k5:cpu_max k6:volumes; do
+		wait_for_state "${k%%:*}" failed
+		[[ "$(svc_get "${k%%:*}" error)" == "${k#*:}: not supported"* ]]
+	done
+}
+
+@test "a dependent of a service with an unbuilt key fails, naming the dependency" {
+	write_manifest <<EOF
+[service.limited]
+exec = $NHELPER sleep 100
+memory_max = 64M
+
+[service.app]
+exec = $NHELPER sleep 100
+requires = limited
+EOF
+	nuc_start
+	wait_for_state limited failed
+	wait_for_state app failed
+	[[ "$(svc_get app error)" == *limited* ]]
+}
