@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# The demo appliance (conf/demo.ini) booted in qemu: every service reaches
+# its state, the page answers through the port forward, and the ACPI power
+# button (QMP system_powerdown) stops it in reverse order and powers off.
+
+load helpers
+
+setup_file() {
+	qt_setup_file
+	# the demo plus the reporter and a client of web, which starts after
+	# web and so must stop before it
+	{
+		cat "${QT_DEMO_INI:-$QT_ROOT/conf/demo.ini}"
+		printf '%s' "$QT_REPORTER"
+		printf '\n[service.client]\nafter = web\nexec = /bin/sh -c %s\n' \
+			"'while :; do sleep 1; done'"
+	} >"$QT_DIR/demo.ini"
+	qt_image demo "$QT_DIR/demo.ini"
+	qt_free_port
+	export PORT IMG
+	qt_boot demo -p "$PORT:80"
+	export VM
+}
+teardown_file() {
+	vm_kill
+	qt_teardown_file
+}
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		echo "--- console of $VM:"
+		tail -n 60 "$VM/run.log" 2>/dev/null || true
+	fi
+}
+
+@test "demo: nucleus-init runs as PID 1 and every service reaches its state" {
+	wait_console 'nucleus-init .* starting \(machine' 60
+	wait_state www-init exited 60
+	wait_state web ready 60
+	wait_console "NUCLEUS-STATUS .*$(svc_re worker '(ready|backoff|starting)')" 30
+	wait_state client ready 30
+	# the boot timeline is part of the status
+	grep -qE 'NUCLEUS-STATUS .*"boot": ?\{"kernel_ms": ?[0-9]+' "$VM/console.log"
+}
+
+@test "demo: the web page answers through the port forward" {
+	wait_state web ready 60
+	wait_http "$PORT" / 'Hello from nucleus-init' 30
+	[[ $HTTP_OUT == "HTTP/1."?" 200"* ]]
+	[[ $HTTP_OUT == *"host nucleus-demo"* ]]
+}
+
+@test "demo: the worker crashes and is restarted with back-off" {
+	wait_console 'worker: crashing' 60
+	wait_console 'worker: exited with status 3; restarting in [0-9]+ms' 10
+	wait_console 'NUCLEUS-STATUS .*"name": ?"worker", [^}]*"restarts": ?[1-9]' 30
+}
+
+@test "demo: system_powerdown stops services in reverse order and qemu exits 0 in the budget" {
+	wait_state web ready 60
+	local t0 t1
+	t0=$(date +%s)
+	vm_powerdown
+	# shutdown_timeout is 10s; allow the ACPI event and TCG some slack
+	vm_wait 25
+	t1=$(date +%s)
+	echo "powerdown to qemu exit: $((t1 - t0))s"
+	[ "$VM_STATUS" -eq 0 ]
+	grep -q 'reboot: Power down' "$VM/console.log"
+	# the client (after web) stops before web
+	r=$(line_of 'nucleus-init: client: stopping')
+	w=$(line_of 'nucleus-init: web: stopping')
+	[ "$r" -gt 0 ] && [ "$w" -gt 0 ] && [ "$r" -lt "$w" ]
+	p=$(line_of 'nucleus-init: poweroff$')
+	[ "$p" -gt "$w" ]
+}
