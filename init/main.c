@@ -206,6 +206,8 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	s->stage1_ms = now_ms() - s->start_ms;
 	control_open(s);
 	notify_open(s);
+	if (mode == MODE_MACHINE)
+		stage1_devices(s);
 	if (!s->shutting_down)
 		sup_start_all(s);
 	sup_settle(s);

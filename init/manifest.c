@@ -104,11 +104,16 @@ static void begin_section(struct loader *L, const char *name, int line)
 {
 	struct raw_section *s;
 
-	for (int i = 0; i < L->nsec; i++) {
+	/*
+	 * A repeated section is an error for both; its keys still need a
+	 * section of their own so they never land in the one before it.
+	 */
+	for (int i = 0; name[0] != '\x01' && i < L->nsec; i++) {
 		if (!strcmp(L->secs[i].name, name)) {
 			lerr(L, line, "[%s] given twice (first at line %d)", name, L->secs[i].line);
 			L->secs[i].bad = true;
-			return;
+			name = "\x01duplicate";
+			break;
 		}
 	}
 	s = xrealloc(L, L->secs, sizeof(*s) * (size_t)(L->nsec + 1));
@@ -121,6 +126,13 @@ static void begin_section(struct loader *L, const char *name, int line)
 	s->line = line;
 	if (s->name)
 		L->nsec++;
+}
+
+/* An error on a line of the current section drops that section. */
+static void mark_bad(struct loader *L)
+{
+	if (L->nsec)
+		L->secs[L->nsec - 1].bad = true;
 }
 
 /*
@@ -158,6 +170,7 @@ static void check_line(struct loader *L, const char *raw, size_t len)
 	size_t eq = strcspn(s, "=:");
 	if (s[eq] != '=') {
 		lerr(L, L->line, "expected 'key = value' or '[section]', got '%s'", s);
+		mark_bad(L);
 		return;
 	}
 	if (L->nsec == 0)
@@ -196,6 +209,7 @@ static char *reader(char *buf, int num, void *stream)
 	L->line++;
 	if (too_long) {
 		lerr(L, L->line, "line longer than %d characters", num - 2);
+		mark_bad(L);
 		/* Hand inih an empty line so the rest still parses. */
 		strcpy(buf, "\n");
 		return buf;
@@ -210,7 +224,12 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct raw_section *s;
 	struct raw_kv *kv;
 
-	if (L->nsec == 0 || strcmp(L->secs[L->nsec - 1].name, section))
+	/*
+	 * Our reader opened the section this key belongs to; inih's copy of
+	 * the name is cut at 49 characters, so it is not compared.
+	 */
+	(void)section;
+	if (L->nsec == 0)
 		return 1; /* reported by check_line already */
 	s = &L->secs[L->nsec - 1];
 	kv = xrealloc(L, s->kv, sizeof(*kv) * (size_t)(s->nkv + 1));
@@ -603,8 +622,8 @@ static int v_start_limit(struct loader *L, void *obj, const char *v, const char 
 {
 	OBJ(struct svc_conf);
 	(void)L;
-	if (parse_rate(v, &c->start_limit_n, &c->start_limit_ms)) {
-		*why = "expected N/DURATION such as 5/60s";
+	if (parse_rate(v, &c->start_limit_n, &c->start_limit_ms) || c->start_limit_n > 256) {
+		*why = "expected N/DURATION such as 5/60s, N at most 256";
 		return -EINVAL;
 	}
 	return 0;
@@ -1728,6 +1747,14 @@ next:;
 	return errors;
 }
 
+static bool has_key(const struct raw_section *s, const char *key)
+{
+	for (int i = 0; i < s->nkv; i++)
+		if (!strcmp(s->kv[i].key, key))
+			return true;
+	return false;
+}
+
 static int key_line(const struct raw_section *s, const char *key)
 {
 	for (int i = 0; i < s->nkv; i++)
@@ -1777,10 +1804,10 @@ static void svc_defaults(struct svc_conf *c)
 /* Cross-key rules of one service. */
 static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c)
 {
-	const char *who = s->name;
+	const char *who = c->name;
 	int e = 0;
 
-	if (!c->argv) {
+	if (!c->argv && !has_key(s, "exec")) {
 		lerr(L, s->line, "%s: exec is required", who);
 		e++;
 	}
@@ -1927,8 +1954,7 @@ static void load_mount(struct loader *L, struct raw_section *s)
 	mc.line = s->line;
 	e = apply_keys(L, s, mount_keys, ARRAY_SIZE(mount_keys), &mc, NULL, s->name);
 	for (const char *req = "what\0where\0type\0"; *req; req += strlen(req) + 1) {
-		if ((!strcmp(req, "what") && !mc.what) || (!strcmp(req, "where") && !mc.where) ||
-		    (!strcmp(req, "type") && !mc.type)) {
+		if (!has_key(s, req)) {
 			lerr(L, s->line, "%s: %s is required", s->name, req);
 			e++;
 		}

@@ -44,13 +44,15 @@ const char *health_name(enum health_state h)
 
 uint64_t backoff_step(uint64_t *cur, uint64_t first, uint64_t max, uint64_t ran_ms)
 {
-	uint64_t d = *cur ? *cur : first;
+	uint64_t d;
 
-	if (ran_ms >= 10 * d)
+	if (*cur == 0 || (*cur <= UINT64_MAX / 10 && ran_ms >= 10 * *cur))
 		d = first;
+	else
+		d = *cur > max / 2 ? max : *cur * 2;
 	if (d > max)
 		d = max;
-	*cur = d > max / 2 ? max : d * 2;
+	*cur = d;
 	return d;
 }
 
@@ -206,6 +208,15 @@ static void on_log(struct loop *l, int fd, uint32_t ev, void *arg)
 	}
 }
 
+/* The main process is gone: what it wrote last, even without a newline. */
+static void drain_log(struct service *svc)
+{
+	if (svc->log_rd < 0)
+		return;
+	on_log(svc->sup->loop, svc->log_rd, EPOLLIN, svc);
+	linebuf_flush(&svc->lb, emit_line, svc);
+}
+
 static int log_pipe(struct service *svc)
 {
 	int p[2];
@@ -355,7 +366,6 @@ static void spawn_now(struct service *svc)
 	svc->starts[svc->nstarts++ % START_HISTORY] = now_ms();
 	svc->spawned = false;
 	svc->ready_failed = false;
-	svc->has_status = false;
 	uint64_t t0 = now_us();
 
 	pid = spawn_service(c, &io, &svc->report_fd, &e);
@@ -460,6 +470,13 @@ static void after_exit(struct service *svc)
 		} else {
 			log_info("%s: %s", c->name, desc);
 			set_state(svc, ST_EXITED);
+			/* a critical service that died for good is as bad as failed */
+			if (!ok && c->critical && svc->want_up && !svc->sup->shutting_down) {
+				char why[128];
+
+				snprintf(why, sizeof(why), "critical service %s %s", c->name, desc);
+				sup_shutdown(svc->sup, c->on_critical, why);
+			}
 		}
 		return;
 	}
@@ -528,12 +545,16 @@ static void on_dep_change(struct service *svc)
 	case ST_STOPPED:
 	case ST_FAILED:
 		if (svc->dep_blocked && svc->want_up) {
-			const char *which;
+			const char *which = NULL;
+			enum dep_verdict v = deps_verdict(svc, &which);
 
-			if (deps_verdict(svc, &which) == DEP_OK) {
+			if (v == DEP_OK) {
 				svc->delay_ms = 0;
 				svc->nstarts = 0;
 				try_start(svc);
+			} else if (v == DEP_FAILED && svc->state == ST_STOPPED) {
+				set_error(svc, "dependency %s failed", which);
+				to_failed(svc);
 			}
 		}
 		break;
@@ -591,6 +612,7 @@ void svc_handle(struct service *svc, enum svc_event ev)
 		break;
 	case EV_EXIT:
 		drain_report(svc);
+		drain_log(svc);
 		/* whatever is left of its process group goes with it */
 		if (svc->last_pid > 0)
 			kill(-svc->last_pid, SIGKILL);
@@ -764,8 +786,9 @@ int sup_init(struct supervisor *s, struct loop *l, enum run_mode mode)
 	s->loop = l;
 	s->mode = mode;
 	s->start_ms = now_ms();
-	s->notify_fd = -1;
+	s->wdog_fd = -1;
 	timer_init(&s->shutdown_timer);
+	timer_init(&s->wdog_timer);
 	return 0;
 }
 
@@ -832,6 +855,9 @@ int sup_load(struct supervisor *s, bool initial)
 
 void sup_start_all(struct supervisor *s)
 {
+	/* all wanted first, so `after` waits for a dependency declared later */
+	for (int i = 0; i < s->nsvc; i++)
+		s->svcs[i]->want_up = true;
 	for (int i = 0; i < s->nsvc; i++)
 		svc_handle(s->svcs[i], EV_START);
 	s->booted = true;
@@ -840,7 +866,7 @@ void sup_start_all(struct supervisor *s)
 
 int sup_reload(struct supervisor *s, struct strbuf *out)
 {
-	int err = 0, added = 0, removed = 0, changed = 0, same = 0;
+	int err = 0, added = 0, removed = 0, changed = 0, same = 0, first_new;
 	struct strbuf errs;
 	struct manifest *m;
 
@@ -865,6 +891,7 @@ int sup_reload(struct supervisor *s, struct strbuf *out)
 		return -EINVAL;
 	}
 	sb_free(&errs);
+	first_new = s->nsvc;
 	/* removed services */
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];
@@ -892,7 +919,7 @@ int sup_reload(struct supervisor *s, struct strbuf *out)
 				continue;
 			}
 			added++;
-			svc_cmd_start(svc);
+			svc->want_up = true; /* started below, once all are wanted */
 			continue;
 		}
 		changed++;
@@ -904,6 +931,8 @@ int sup_reload(struct supervisor *s, struct strbuf *out)
 			svc_cmd_restart(svc);
 		}
 	}
+	for (int i = first_new; i < s->nsvc; i++)
+		svc_cmd_start(s->svcs[i]);
 	manifest_free(s->m);
 	s->m = m;
 	apply_system(s);

@@ -39,7 +39,7 @@ enum svc_event {
 
 enum health_state { HEALTH_UNKNOWN, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
-#define START_HISTORY 64 /* start_limit counts at most this many starts */
+#define START_HISTORY 256 /* start_limit counts at most this many starts */
 
 struct supervisor;
 
@@ -117,7 +117,8 @@ struct supervisor {
 	bool shutdown_forced;
 	bool final_phase;    /* services are down; killing what is left */
 	bool final_killed;   /* SIGKILL sent to what was left */
-	int notify_fd;	     /* reserved for sd_notify; -1 */
+	int wdog_fd;	     /* hardware watchdog, -1 when none */
+	struct timer wdog_timer;
 	bool boot_stopped;   /* a required mount failed: no services start */
 	bool exit_now;	     /* the loop should end (namespace or subreaper mode) */
 	int exit_code;
@@ -153,9 +154,10 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 
 /* Pure arithmetic of the restart policy, unit tested. */
 /*
- * backoff_step - the delay to wait before this restart. *cur is the current
- * delay (0 before the first failure); a run that lasted 10x the current delay
- * resets it to first; the delay doubles after each use up to max.
+ * backoff_step - the delay to wait before this restart. *cur is the delay
+ * used last (0 before the first failure) and becomes the one returned: the
+ * first delay, doubled on each consecutive failure up to max, and back to
+ * first after a run that lasted 10x the delay used last.
  */
 uint64_t backoff_step(uint64_t *cur, uint64_t first, uint64_t max, uint64_t ran_ms);
 bool start_limit_hit(const uint64_t *starts, unsigned nstarts, unsigned limit, uint64_t window,

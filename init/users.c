@@ -156,7 +156,13 @@ int ident_resolve(const char *root, const char *spec, char *const *extra, struct
 		if (colon)
 			*colon = '\0';
 	}
-	if (numeric(user, &v)) {
+	if (!spec) {
+		/* root needs no lookup; passwd only supplies its home when present */
+		passwd_lookup(ppath, NULL, 0, id->name, sizeof(id->name), &id->uid, &id->gid,
+			      id->home, sizeof(id->home));
+		id->uid = 0;
+		id->gid = 0;
+	} else if (numeric(user, &v)) {
 		id->uid = (uid_t)v;
 		id->gid = (gid_t)v;
 		/* A known uid takes its primary group and home from passwd. */

@@ -233,6 +233,9 @@ bool valid_name(const char *s)
 
 	if (n < 1 || n > 64)
 		return false;
+	/* "." and ".." would be path components with a meaning of their own */
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 

@@ -7,12 +7,17 @@
  * an initramfs that already did some of it.
  */
 #include "stages.h"
+#include "kmod.h"
+#include "net/iface.h"
+#include "powerbtn.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -256,14 +261,76 @@ static int apply_mount(const struct mount_conf *mc)
 	return 0;
 }
 
+/* Loopback always; then each [interface.NAME]; then resolv.conf from dns. */
+void stage1_network(const struct manifest *m)
+{
+	struct nerr e = { 0 };
+
+	if (iface_loopback_up(&e))
+		log_err("%s: %s", e.step, e.what);
+	for (int i = 0; i < m->niface; i++) {
+		const struct iface_conf *ic = &m->ifaces[i];
+
+		if (iface_apply(ic, &e)) {
+			log_err("[interface.%s]: %s: %s", ic->name, e.step, e.what);
+			continue;
+		}
+		log_info("interface %s configured", ic->name);
+		if (ic->dns && iface_write_resolv(ic->dns, "/etc/resolv.conf", &e))
+			log_warn("[interface.%s]: dns not written (%s)", ic->name, e.what);
+	}
+}
+
+static void on_powerbtn(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	(void)l;
+	(void)ev;
+	if (powerbtn_read(fd))
+		sup_shutdown(arg, POWER_POWEROFF, "power button");
+}
+
+static void on_wdog(struct loop *l, void *arg)
+{
+	struct supervisor *s = arg;
+
+	wdog_ping(s->wdog_fd);
+	loop_at(l, &s->wdog_timer, now_ms() + s->m->sys.watchdog_interval_ms, on_wdog, s);
+}
+
+void stage1_devices(struct supervisor *s)
+{
+	int fds[4], n = powerbtn_open_all(fds, (int)ARRAY_SIZE(fds));
+	struct nerr e = { 0 };
+
+	for (int i = 0; i < n; i++)
+		if (loop_add_fd(s->loop, fds[i], EPOLLIN, on_powerbtn, s))
+			log_warn("power button: cannot watch fd %d", fds[i]);
+	log_debug("power button: %d input device%s", n, n == 1 ? "" : "s");
+	if (!s->m->sys.watchdog)
+		return;
+	s->wdog_fd = wdog_open(s->m->sys.watchdog,
+			       (unsigned)((s->m->sys.watchdog_interval_ms + 999) / 1000), &e);
+	if (s->wdog_fd < 0) {
+		log_err("watchdog: %s", e.what);
+		return;
+	}
+	loop_at(s->loop, &s->wdog_timer, now_ms() + s->m->sys.watchdog_interval_ms, on_wdog, s);
+}
+
 int stage1_apply(struct supervisor *s)
 {
 	struct manifest *m = s->m;
 
+	struct nerr e = { 0 };
+
 	if (m->sys.hostname && sethostname(m->sys.hostname, strlen(m->sys.hostname)) < 0)
 		log_err("hostname %s: %s", m->sys.hostname, strerror(errno));
+	/* modules first: interfaces, disks and the power button need their drivers */
+	if (m->sys.modules)
+		kmod_load_all(m->sys.modules, NULL, &e); /* logs each failure itself */
 	for (int i = 0; i < m->nsysctl; i++)
 		apply_sysctl(&m->sysctls[i]);
+	stage1_network(m);
 	for (int i = 0; i < m->nmount; i++) {
 		const struct mount_conf *mc = &m->mounts[i];
 		int r = apply_mount(mc);

@@ -6,6 +6,7 @@
  * ends instead and nucleus-init exits.
  */
 #include "stages.h"
+#include "watchdog.h"
 
 #include <mntent.h>
 #include <stdio.h>
@@ -80,6 +81,12 @@ void stage3_finish(struct supervisor *s)
 		break;
 	}
 	log_info("%s", power_action_name(s->shutdown_action));
+	/* fed through stage 3, disarmed only now: a hung shutdown still resets */
+	if (s->wdog_fd >= 0) {
+		loop_cancel(s->loop, &s->wdog_timer);
+		wdog_close(s->wdog_fd);
+		s->wdog_fd = -1;
+	}
 	if (reboot(cmd) < 0)
 		log_err("reboot(2): %s; staying up", strerror(errno));
 }

@@ -16,6 +16,10 @@ void stage1_early(void);
  * stops there.
  */
 int stage1_apply(struct supervisor *s);
+/* Loopback, [interface.*] and resolv.conf. */
+void stage1_network(const struct manifest *m);
+/* As PID 1 of a machine: the power button and the watchdog join the loop. */
+void stage1_devices(struct supervisor *s);
 /* Reads nucleus.manifest= and nucleus.debug from /proc/cmdline. */
 void stage1_cmdline(char **manifest, bool *debug);
 

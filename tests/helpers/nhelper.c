@@ -28,7 +28,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -347,13 +349,31 @@ static int notify(int argc, char **argv)
 
 static void usage(void)
 {
-	fputs("usage: nhelper sleep SECS | exit CODE [AFTER_MS] | crash-after MS |\n"
+	fputs("usage: nhelper sleep SECS | exit CODE [AFTER_MS] | crash-after MS | listen PORT |\n"
 	      "       orphans N | zombies N | count-zombies | ignore-term |\n"
 	      "       record-signals FILE | print N TEXT | pidfile FILE | env |\n"
 	      "       touch FILE [AFTER_MS] | require FILE | log-term FILE NAME |\n"
 	      "       stamp FILE | notify [--exit] [--watchdog MS FILE] DELAY_MS MSG...\n",
 	      stderr);
 	exit(2);
+}
+
+/*
+ * listen PORT: accept on 127.0.0.1:PORT and keep every connection open
+ * without answering, so a tcp probe succeeds and an http probe hangs.
+ */
+static __attribute__((noreturn)) int listen_mute(long port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+		die("listen: cannot listen on the port");
+	for (;;)
+		if (accept4(fd, NULL, NULL, SOCK_CLOEXEC) < 0 && errno != EINTR && errno != EMFILE)
+			die("listen: accept failed");
 }
 
 int main(int argc, char **argv)
@@ -379,6 +399,8 @@ int main(int argc, char **argv)
 		sleep_ms(num(argv[2]));
 		return 1;
 	}
+	if (!strcmp(cmd, "listen") && argc == 3)
+		return listen_mute(num(argv[2]));
 	if (!strcmp(cmd, "orphans") && argc == 3)
 		return orphans(num(argv[2]));
 	if (!strcmp(cmd, "zombies") && argc == 3)

@@ -90,7 +90,7 @@ start_netns() {
 @test "ready=tcp: ready once the port accepts, not before" {
 	write_manifest <<-EOF
 		[service.t]
-		exec = /bin/sh -c "$NHELPER sleep 0.7; exec busybox nc -lk -p 17001 -s 127.0.0.1 -e /bin/true"
+		exec = /bin/sh -c "$NHELPER sleep 0.7; exec $NHELPER listen 17001"
 		ready = tcp:127.0.0.1:17001
 		[service.after_t]
 		exec = $NHELPER sleep 100
@@ -205,7 +205,7 @@ start_netns() {
 		health = http://127.0.0.1:17004/index.html
 		health_interval = 100ms
 		[service.hang]
-		exec = busybox nc -lk -p 17005 -s 127.0.0.1 -e $NHELPER sleep 100
+		exec = $NHELPER listen 17005
 		health = http://127.0.0.1:17005/
 		health_interval = 100ms
 		health_timeout = 200ms

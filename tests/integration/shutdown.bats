@@ -269,6 +269,34 @@ EOF
 	grep -q 'critical service core failed' "$LOG"
 }
 
+@test "a critical service with restart = never that dies shuts the system down" {
+	write_manifest <<EOF
+[service.core]
+exec = $NHELPER crash-after 200
+critical = yes
+restart = never
+on_critical = poweroff
+EOF
+	nuc_start
+	nuc_wait_exit 8
+	[ "$NUC_RC" -eq 0 ]
+	grep -q 'poweroff: critical service core exited with status 1' "$LOG"
+}
+
+@test "a critical service with restart = never that exits 0 is done, not a crash" {
+	write_manifest <<EOF
+[service.core]
+exec = $NHELPER exit 0 100
+critical = yes
+restart = never
+[service.other]
+exec = $NHELPER sleep 100
+EOF
+	nuc_start
+	wait_for_state core exited
+	holds 0.3 nuc_alive
+}
+
 @test "a non-critical service that fails does not shut the system down" {
 	write_manifest <<EOF
 [service.other]

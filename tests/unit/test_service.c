@@ -80,13 +80,13 @@ static void test_backoff_reset_after_long_run(void **state)
 	assert_true(backoff_step(&cur, 100, 30000, 0) == 100);
 	assert_true(backoff_step(&cur, 100, 30000, 0) == 200);
 	assert_true(backoff_step(&cur, 100, 30000, 0) == 400);
-	assert_true(cur == 800);
-	/* a run shorter than 10x the current delay keeps doubling */
+	assert_true(cur == 400); /* the delay used last */
+	/* a run shorter than 10x the delay used last keeps doubling */
 	assert_true(backoff_step(&cur, 100, 30000, 3999) == 800);
-	assert_true(cur == 1600);
-	/* a run of 10x the current delay (1600 ms -> 16 s) resets it */
-	assert_true(backoff_step(&cur, 100, 30000, 16000) == 100);
-	assert_true(cur == 200);
+	assert_true(cur == 800);
+	/* a run of 10x the delay used last (800 ms -> 8 s) resets it */
+	assert_true(backoff_step(&cur, 100, 30000, 8000) == 100);
+	assert_true(cur == 100);
 	/* and doubling starts again from the first delay */
 	assert_true(backoff_step(&cur, 100, 30000, 0) == 200);
 	assert_true(backoff_step(&cur, 100, 30000, 0) == 400);
@@ -108,15 +108,16 @@ static void test_backoff_at_ceiling_needs_long_run(void **state)
 
 static void test_backoff_no_overflow(void **state)
 {
-	uint64_t cur = 0, max = UINT64_MAX / 2 + 10;
+	uint64_t cur, max = UINT64_MAX / 2 + 10;
 
 	(void)state;
 	/* doubling near the top of the range must not wrap to a small delay */
 	cur = UINT64_MAX / 4;
-	assert_true(backoff_step(&cur, 1, max, 0) == UINT64_MAX / 4);
-	assert_true(cur >= UINT64_MAX / 4);
-	assert_true(backoff_step(&cur, 1, max, 0) >= UINT64_MAX / 4);
-	assert_true(cur == max);
+	assert_true(backoff_step(&cur, 1, max, 0) == UINT64_MAX / 4 * 2);
+	assert_true(backoff_step(&cur, 1, max, 0) == max);
+	assert_true(backoff_step(&cur, 1, max, 0) == max);
+	/* 10x a huge delay does not wrap either: no reset */
+	assert_true(backoff_step(&cur, 1, max, UINT64_MAX) == max);
 }
 
 /* ---- start limit ---- */
