@@ -102,6 +102,10 @@ check: all asan $(UNIT_BINS)
 
 bench: all
 	@tests/bench/run
+	@echo
+	@tests/bench/probe-cpu
+	@echo
+	@tests/bench/boot
 
 kernel: deps
 

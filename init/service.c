@@ -1084,9 +1084,10 @@ static void boot_timeline(struct supervisor *s)
 	s->ready_ms = now_ms() - s->start_ms;
 	if (!s->ready_ms)
 		s->ready_ms = 1;
-	log_info("boot timeline: kernel %llums, stage 1 %llums, services settled at %llums "
-		 "(nucleus-init's own spawn work %llu.%03llums)",
+	log_info("boot timeline: kernel %llums, stage 1 %llums (modules %llums), services settled "
+		 "at %llums (nucleus-init's own spawn work %llu.%03llums)",
 		 (unsigned long long)s->kernel_ms, (unsigned long long)s->stage1_ms,
+		 (unsigned long long)(s->modules_us / 1000),
 		 (unsigned long long)s->ready_ms, (unsigned long long)(s->spawn_us / 1000),
 		 (unsigned long long)(s->spawn_us % 1000));
 }
@@ -1157,7 +1158,8 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		sb_printf(sb, "%llu", (unsigned long long)s->ready_ms);
 	else
 		sb_puts(sb, "null");
-	sb_printf(sb, ", \"spawn_us\": %llu}, \"services\": [", (unsigned long long)s->spawn_us);
+	sb_printf(sb, ", \"spawn_us\": %llu, \"modules_us\": %llu}, \"services\": [",
+		  (unsigned long long)s->spawn_us, (unsigned long long)s->modules_us);
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];
 

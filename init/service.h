@@ -111,6 +111,7 @@ struct supervisor {
 	uint64_t stage1_ms;  /* stage 1 done */
 	uint64_t ready_ms;   /* every service that started at boot settled; 0 until then */
 	uint64_t spawn_us;   /* time spent in our side of spawning, summed */
+	uint64_t modules_us; /* of stage 1: finit_module calls (the kernel's work, mostly) */
 	bool shutting_down;
 	enum power_action shutdown_action;
 	struct timer shutdown_timer;

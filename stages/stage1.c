@@ -320,14 +320,15 @@ void stage1_devices(struct supervisor *s)
 int stage1_apply(struct supervisor *s)
 {
 	struct manifest *m = s->m;
-
 	struct nerr e = { 0 };
 
 	if (m->sys.hostname && sethostname(m->sys.hostname, strlen(m->sys.hostname)) < 0)
 		log_err("hostname %s: %s", m->sys.hostname, strerror(errno));
 	/* modules first: interfaces, disks and the power button need their drivers */
+	uint64_t t0 = now_us();
 	if (m->sys.modules)
 		kmod_load_all(m->sys.modules, NULL, &e); /* logs each failure itself */
+	s->modules_us = now_us() - t0;
 	for (int i = 0; i < m->nsysctl; i++)
 		apply_sysctl(&m->sysctls[i]);
 	stage1_network(m);
