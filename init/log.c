@@ -6,6 +6,9 @@
  * and of PID 1 never interleave mid-line on the console.
  */
 #include "log.h"
+#include "loop.h"
+
+#include <sys/epoll.h>
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,6 +17,21 @@
 #include <unistd.h>
 
 static int console_fd = 2;
+
+/*
+ * The console of a machine is often a serial port: 115200 baud is about
+ * 11 KiB/s, so a blocking write of one line can hold PID 1 for milliseconds,
+ * and a chatty service could stall supervision. On a machine, our writes go
+ * to a non-blocking description of /dev/console of our own; what does not fit
+ * waits in a buffer that the loop drains when the console can take more.
+ */
+#define PENDING_MAX 65536
+static int async_fd = -1;
+static struct loop *async_loop;
+static char *pending;
+static size_t npending;
+static uint64_t dropped;
+static bool watching;
 static int kmsg_fd = -1;
 static int cur_level = LOG_INFO;
 
@@ -60,6 +78,96 @@ int log_level_parse(const char *s)
 	return -1;
 }
 
+static void async_flush(struct loop *l, int fd, uint32_t ev, void *arg);
+
+static void async_watch(bool on)
+{
+	if (on == watching || !async_loop)
+		return;
+	if (on)
+		watching = loop_add_fd(async_loop, async_fd, EPOLLOUT, async_flush, NULL) == 0;
+	else {
+		loop_del_fd(async_loop, async_fd);
+		watching = false;
+	}
+}
+
+static void async_flush(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	(void)l;
+	(void)ev;
+	(void)arg;
+	while (npending) {
+		ssize_t n = write(fd, pending, npending);
+
+		if (n <= 0)
+			break;
+		memmove(pending, pending + n, npending - (size_t)n);
+		npending -= (size_t)n;
+	}
+	if (!npending && dropped) {
+		char note[64];
+		int k = snprintf(note, sizeof(note), "nucleus-init: [%llu bytes of log dropped]\n",
+				 (unsigned long long)dropped);
+
+		dropped = 0;
+		if (write(fd, note, (size_t)k) < 0) {
+		}
+	}
+	async_watch(npending > 0);
+}
+
+void log_console_async(struct loop *l)
+{
+	async_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (async_fd < 0)
+		return;
+	pending = malloc(PENDING_MAX);
+	if (!pending) {
+		close(async_fd);
+		async_fd = -1;
+		return;
+	}
+	async_loop = l;
+}
+
+void log_console_sync(void)
+{
+	if (async_fd < 0)
+		return;
+	async_watch(false);
+	fcntl(async_fd, F_SETFL, 0);
+	async_flush(NULL, async_fd, 0, NULL);
+	close(async_fd);
+	async_fd = -1;
+}
+
+void log_console_write(const char *buf, size_t n)
+{
+	ssize_t w = 0;
+
+	if (async_fd < 0) {
+		if (console_fd >= 0 && write(console_fd, buf, n) < 0) {
+			/* nowhere left to say it */
+		}
+		return;
+	}
+	if (!npending) {
+		w = write(async_fd, buf, n);
+		if (w < 0)
+			w = 0;
+	}
+	if ((size_t)w == n)
+		return;
+	if (npending + n - (size_t)w > PENDING_MAX) {
+		dropped += n - (size_t)w;
+		return;
+	}
+	memcpy(pending + npending, buf + w, n - (size_t)w);
+	npending += n - (size_t)w;
+	async_watch(true);
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	char buf[1024];
@@ -83,9 +191,7 @@ void log_msg(int level, const char *fmt, ...)
 		if (write(kmsg_fd, buf, (size_t)n - 1) >= 0)
 			return;
 	}
-	if (console_fd >= 0 && write(console_fd, buf + k, (size_t)(n - k)) < 0) {
-		/* nowhere left to say it */
-	}
+	log_console_write(buf + k, (size_t)(n - k));
 }
 
 void logring_add(struct logring *r, const char *line, size_t n)

@@ -18,6 +18,14 @@ int log_level_parse(const char *s);
 /* The fd service output marked `console` goes to, and our own messages. */
 int log_console_fd(void);
 
+struct loop;
+/* As PID 1 of a machine: console writes never block the loop (see log.c). */
+void log_console_async(struct loop *l);
+/* Before reboot(2): everything still buffered goes out, blocking. */
+void log_console_sync(void);
+/* A whole line (or lines) to the console. */
+void log_console_write(const char *buf, size_t n);
+
 void log_msg(int level, const char *fmt, ...) PRINTF(2, 3);
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)

@@ -173,6 +173,8 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		l = loop_new();
 	}
 	sup_init(s, l, mode);
+	if (mode == MODE_MACHINE)
+		log_console_async(l);
 	s->start_ms = t_start;
 	/* only a machine's init knows when the kernel handed over */
 	s->kernel_ms = mode == MODE_MACHINE ? boot_ms : 0;

@@ -185,9 +185,7 @@ static void emit_line(void *arg, const char *line, size_t n)
 		return;
 	memcpy(buf + k, line, n);
 	buf[k + (int)n] = '\n';
-	if (write(log_console_fd(), buf, (size_t)k + n + 1) < 0) {
-		/* console gone: the ring still has it */
-	}
+	log_console_write(buf, (size_t)k + n + 1);
 	logring_add(&svc->ring, line, n);
 }
 

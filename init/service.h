@@ -120,6 +120,7 @@ struct supervisor {
 	bool final_killed;   /* SIGKILL sent to what was left */
 	int wdog_fd;	     /* hardware watchdog, -1 when none */
 	struct timer wdog_timer;
+	uint64_t wdog_interval_ms; /* as set at boot */
 	bool boot_stopped;   /* a required mount failed: no services start */
 	bool exit_now;	     /* the loop should end (namespace or subreaper mode) */
 	int exit_code;

@@ -294,7 +294,7 @@ static void on_wdog(struct loop *l, void *arg)
 	struct supervisor *s = arg;
 
 	wdog_ping(s->wdog_fd);
-	loop_at(l, &s->wdog_timer, now_ms() + s->m->sys.watchdog_interval_ms, on_wdog, s);
+	loop_at(l, &s->wdog_timer, now_ms() + s->wdog_interval_ms, on_wdog, s);
 }
 
 void stage1_devices(struct supervisor *s)
@@ -314,7 +314,9 @@ void stage1_devices(struct supervisor *s)
 		log_err("watchdog: %s", e.what);
 		return;
 	}
-	loop_at(s->loop, &s->wdog_timer, now_ms() + s->m->sys.watchdog_interval_ms, on_wdog, s);
+	/* the driver's timeout was set for this interval: a reload does not change it */
+	s->wdog_interval_ms = s->m->sys.watchdog_interval_ms;
+	loop_at(s->loop, &s->wdog_timer, now_ms() + s->wdog_interval_ms, on_wdog, s);
 }
 
 int stage1_apply(struct supervisor *s)

@@ -81,6 +81,7 @@ void stage3_finish(struct supervisor *s)
 		break;
 	}
 	log_info("%s", power_action_name(s->shutdown_action));
+	log_console_sync();
 	/* fed through stage 3, disarmed only now: a hung shutdown still resets */
 	if (s->wdog_fd >= 0) {
 		loop_cancel(s->loop, &s->wdog_timer);

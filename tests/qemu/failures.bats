@@ -60,3 +60,25 @@ INI
 	grep -q 'REBOOT' "$VM/run.log"
 	[ "$VM_STATUS" -eq 3 ]
 }
+
+@test "the hardware watchdog is fed past its timeout and disarmed on a clean poweroff" {
+	cat >"$QT_DIR/wdog.ini" <<'INI'
+[system]
+hostname = wdog
+modules = i6300esb
+watchdog = /dev/watchdog
+watchdog_interval = 1s
+
+[service.later]
+; outlive the watchdog's 6 s timeout twice, then power off
+exec = /bin/sh -c 'sleep 13; echo "still alive"; nucleusctl poweroff'
+restart = never
+INI
+	qt_image wdog "$QT_DIR/wdog.ini"
+	qt_boot wdog
+	wait_console 'watchdog /dev/watchdog: timeout 6s, ping every 1s' 60
+	wait_console 'later: still alive' 40
+	vm_wait 30
+	# an unfed i6300esb resets the guest: qemu/run would say 4 (reset)
+	[ "$VM_STATUS" -eq 0 ]
+}
