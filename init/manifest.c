@@ -347,6 +347,19 @@ static int valid_cidr(const char *s)
 
 #define OBJ(T) T *c = obj
 
+/*
+ * One accessor per key keeps the table declarative; the typed ones differ
+ * only in the parser and the field, so a macro writes them.
+ */
+#define FIELD_KEY(fn, parse, field)                                                           \
+	static int fn(struct loader *L, void *obj, const char *v, const char **why)           \
+	{                                                                                     \
+		OBJ(struct svc_conf);                                                         \
+		(void)L;                                                                      \
+		return parse(&c->field, v, why);                                              \
+	}
+#define DUR_KEY(fn, field) FIELD_KEY(fn, dur, field)
+
 /* ---- [service.NAME] keys ---- */
 
 static int v_exec(struct loader *L, void *obj, const char *v, const char **why)
@@ -444,19 +457,9 @@ static int v_abs_path(char **dst, const char *v, const char **why)
 	return put_str(dst, v);
 }
 
-static int v_workdir(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return v_abs_path(&c->workdir, v, why);
-}
+FIELD_KEY(v_workdir, v_abs_path, workdir)
 
-static int v_env_file(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return v_abs_path(&c->env_file, v, why);
-}
+FIELD_KEY(v_env_file, v_abs_path, env_file)
 
 static bool valid_env_name(const char *s, size_t n)
 {
@@ -529,19 +532,9 @@ static int parse_output(struct output *o, const char *v, const char **why)
 	return 0;
 }
 
-static int v_stdout(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return parse_output(&c->out, v, why);
-}
+FIELD_KEY(v_stdout, parse_output, out)
 
-static int v_stderr(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return parse_output(&c->err, v, why);
-}
+FIELD_KEY(v_stderr, parse_output, err)
 
 static int v_names(char ***dst, const char *v, const char **why)
 {
@@ -561,19 +554,9 @@ static int v_names(char ***dst, const char *v, const char **why)
 	return put_list(dst, v);
 }
 
-static int v_after(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return v_names(&c->after, v, why);
-}
+FIELD_KEY(v_after, v_names, after)
 
-static int v_requires(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return v_names(&c->requires, v, why);
-}
+FIELD_KEY(v_requires, v_names, requires)
 
 static int v_restart(struct loader *L, void *obj, const char *v, const char **why)
 {
@@ -601,14 +584,6 @@ static int dur(uint64_t *dst, const char *v, const char **why)
 	return 0;
 }
 
-/* One accessor per duration key keeps the table declarative. */
-#define DUR_KEY(fn, field)                                                                    \
-	static int fn(struct loader *L, void *obj, const char *v, const char **why)           \
-	{                                                                                     \
-		OBJ(struct svc_conf);                                                         \
-		(void)L;                                                                      \
-		return dur(&c->field, v, why);                                                \
-	}
 DUR_KEY(v_restart_delay, restart_delay_ms)
 DUR_KEY(v_restart_delay_max, restart_delay_max_ms)
 DUR_KEY(v_stop_timeout, stop_timeout_ms)
@@ -649,26 +624,11 @@ static int b(bool *dst, const char *v, const char **why)
 	return 0;
 }
 
-static int v_critical(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return b(&c->critical, v, why);
-}
+FIELD_KEY(v_critical, b, critical)
 
-static int v_isolate(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return b(&c->isolate, v, why);
-}
+FIELD_KEY(v_isolate, b, isolate)
 
-static int v_nnp(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return b(&c->no_new_privileges, v, why);
-}
+FIELD_KEY(v_nnp, b, no_new_privileges)
 
 static int power(enum power_action *dst, const char *v, bool allow_stay, const char **why)
 {
@@ -1281,19 +1241,9 @@ static int sz(uint64_t *dst, const char *v, const char **why)
 	return 0;
 }
 
-static int v_memory_max(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return sz(&c->memory_max, v, why);
-}
+FIELD_KEY(v_memory_max, sz, memory_max)
 
-static int v_memory_high(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	return sz(&c->memory_high, v, why);
-}
+FIELD_KEY(v_memory_high, sz, memory_high)
 
 int parse_cpu_max(const char *s, uint32_t *quota_us, uint32_t *period_us)
 {
