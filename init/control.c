@@ -313,9 +313,11 @@ int control_open(struct supervisor *s)
 	int fd;
 
 	the_sup = s;
-	if (mkdir(s->runtime_dir, 0755) < 0 && errno != EEXIST) {
-		log_err("runtime dir %s: %s", s->runtime_dir, strerror(errno));
-		return -errno;
+	int r = mkdir_p(s->runtime_dir, 0755);
+
+	if (r) {
+		log_err("runtime dir %s: %s", s->runtime_dir, strerror(-r));
+		return r;
 	}
 	if ((size_t)snprintf(sock_path, sizeof(sock_path), "%s/control.sock", s->runtime_dir) >=
 	    sizeof(sa.sun_path)) {
@@ -328,7 +330,8 @@ int control_open(struct supervisor *s)
 		return -errno;
 	unlink(sock_path);
 	mode_t old = umask(0077);
-	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 
 	umask(old);
 	if (r < 0 || listen(fd, 16) < 0 || loop_add_fd(s->loop, fd, EPOLLIN, on_accept, NULL)) {

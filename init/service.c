@@ -13,6 +13,7 @@
 #include "spawn.h"
 #include "stages.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -972,18 +973,65 @@ void sup_reap(struct supervisor *s)
 
 /* ---- shutdown ---- */
 
+/*
+ * Signals every process left: as PID 1 all of them (kill(-1) spares only
+ * us); as a subreaper only our own children, read from /proc (orphans of
+ * any depth are reparented to us as their parents go, and the next round
+ * finds them), never anything else on the host.
+ */
+static void kill_rest(struct supervisor *s, int sig)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (s->mode != MODE_SUBREAPER) {
+		kill(-1, sig);
+		return;
+	}
+	d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[64], buf[4096], *save = NULL;
+		int fd;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			long pid = strtol(t, NULL, 10);
+
+			if (pid > 1)
+				kill((pid_t)pid, sig);
+		}
+	}
+	closedir(d);
+}
+
 static void final_phase_timeout(struct loop *l, void *arg)
 {
 	struct supervisor *s = arg;
 
 	(void)l;
-	if (!s->final_killed) {
+	if (!s->final_killed)
 		log_warn("processes left after SIGTERM; sending SIGKILL");
-		s->final_killed = true;
-		if (s->mode != MODE_SUBREAPER)
-			kill(-1, SIGKILL);
-		/* Reaping finishes the shutdown; give up waiting after a second. */
-		loop_at(s->loop, &s->shutdown_timer, now_ms() + 1000, final_phase_timeout, s);
+	s->final_killed = true;
+	/*
+	 * Reaping finishes the shutdown. A few rounds, because the children of
+	 * what was killed become ours only then; give up after about a second.
+	 */
+	if (s->final_rounds++ < 5) {
+		kill_rest(s, SIGKILL);
+		loop_at(s->loop, &s->shutdown_timer, now_ms() + 200, final_phase_timeout, s);
 		return;
 	}
 	log_warn("processes still left after SIGKILL; finishing anyway");
@@ -997,13 +1045,8 @@ static void enter_final_phase(struct supervisor *s)
 
 	s->final_phase = true;
 	loop_cancel(s->loop, &s->shutdown_timer);
-	if (s->mode == MODE_SUBREAPER) {
-		/* never signal beyond our own descendants */
-		stage3_finish(s);
-		return;
-	}
-	kill(-1, SIGTERM);
-	kill(-1, SIGCONT);
+	kill_rest(s, SIGTERM);
+	kill_rest(s, SIGCONT);
 	loop_at(s->loop, &s->shutdown_timer, now_ms() + grace, final_phase_timeout, s);
 	sup_reap(s);
 }
@@ -1018,10 +1061,8 @@ static void shutdown_budget_over(struct loop *l, void *arg)
 	for (int i = 0; i < s->nsvc; i++)
 		if (running(s->svcs[i]))
 			kill_group(s->svcs[i], SIGKILL);
-	if (s->mode != MODE_SUBREAPER) {
-		kill(-1, SIGKILL);
-		s->final_killed = true;
-	}
+	kill_rest(s, SIGKILL);
+	s->final_killed = true;
 	dirty = true;
 }
 

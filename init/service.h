@@ -118,6 +118,7 @@ struct supervisor {
 	bool shutdown_forced;
 	bool final_phase;    /* services are down; killing what is left */
 	bool final_killed;   /* SIGKILL sent to what was left */
+	int final_rounds;
 	int wdog_fd;	     /* hardware watchdog, -1 when none */
 	struct timer wdog_timer;
 	uint64_t wdog_interval_ms; /* as set at boot */

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 int nerr_set(struct nerr *e, const char *step, int err, const char *fmt, ...)
 {
@@ -448,4 +449,25 @@ void sb_json_str(struct strbuf *sb, const char *s)
 		}
 	}
 	sb_puts(sb, "\"");
+}
+
+/* Creates path and its missing parents; an existing directory is fine. */
+int mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4096];
+	size_t n = strlcpy_n(buf, path, sizeof(buf));
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }

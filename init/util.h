@@ -60,6 +60,9 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
 /* A JSON string literal with quotes, or null when s is NULL. */
 void sb_json_str(struct strbuf *sb, const char *s);
 
+/* mkdir -p: 0 or a negative errno. */
+int mkdir_p(const char *path, unsigned mode);
+
 /* Copy with truncation, always terminated; returns strlen(src). */
 size_t strlcpy_n(char *dst, const char *src, size_t size);
 

@@ -339,3 +339,31 @@ EOF
 	[ "$NUC_RC" -eq 0 ]
 	grep -q 'reboot.*critical service core failed' "$LOG"
 }
+
+@test "as a subreaper, shutdown kills the descendants it inherited and nothing else" {
+	sleep 1000 &
+	local bystander=$!
+	track_pid "$bystander"
+	write_manifest <<EOF
+[service.d]
+type = oneshot
+exec = /bin/sh -c "setsid sh -c 'trap \"\" TERM; echo \\\$\\\$ > $T/daemon.pid; exec $NHELPER sleep 1000' >/dev/null 2>&1 & $NHELPER sleep 0.3"
+EOF
+	"$NUC_INIT" --manifest "$M" --runtime-dir "$RUN" >"$LOG" 2>&1 &
+	local init=$!
+	track_pid "$init"
+	wait_for_state d exited 5
+	wait_for_file "$T/daemon.pid" 5
+	local daemon
+	daemon=$(cat "$T/daemon.pid")
+	kill -0 "$daemon"
+	ctl poweroff
+	wait_until 10 _gone "$init"
+	! kill -0 "$daemon" 2>/dev/null
+	kill -0 "$bystander"
+	grep -q 'shutdown complete' "$LOG"
+}
+
+_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
