@@ -8,8 +8,8 @@
 #include "nucleus.h"
 
 struct container_opts {
-	bool group;	  /* -g: signal the child's whole process group */
-	int remap[16];	  /* -e CODE: exit codes mapped to 0 */
+	bool group;    /* -g: signal the child's whole process group */
+	int remap[16]; /* -e CODE: exit codes mapped to 0 */
 	int nremap;
 	char **argv;
 };

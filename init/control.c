@@ -166,9 +166,9 @@ int control_exec(struct supervisor *s, char *line, struct strbuf *out, struct se
 	if (!strcmp(w[0], "reload"))
 		return sup_reload(s, out) ? 1 : 0;
 	if (!strcmp(w[0], "poweroff") || !strcmp(w[0], "reboot") || !strcmp(w[0], "halt")) {
-		enum power_action a = w[0][0] == 'p' ? POWER_POWEROFF
+		enum power_action a = w[0][0] == 'p'   ? POWER_POWEROFF
 				      : w[0][0] == 'r' ? POWER_REBOOT
-							 : POWER_HALT;
+						       : POWER_HALT;
 
 		sb_printf(out, "%s: shutting down\n", w[0]);
 		sup_shutdown(s, a, "requested over the control socket");
@@ -309,7 +309,7 @@ static void on_accept(struct loop *l, int fd, uint32_t ev, void *arg)
 
 int control_open(struct supervisor *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	the_sup = s;

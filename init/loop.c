@@ -70,7 +70,7 @@ static uint64_t pack(int fd, uint32_t gen)
 
 int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *arg)
 {
-	struct epoll_event ev = { .events = events };
+	struct epoll_event ev = {.events = events};
 
 	if (fd < 0)
 		return -EBADF;
@@ -84,7 +84,7 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ar
 		l->regs = r;
 		l->nregs = n;
 	}
-	l->regs[fd] = (struct reg){ .fn = fn, .arg = arg, .gen = ++l->gen, .used = true };
+	l->regs[fd] = (struct reg){.fn = fn, .arg = arg, .gen = ++l->gen, .used = true};
 	ev.data.u64 = pack(fd, l->regs[fd].gen);
 	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = errno;
@@ -97,7 +97,7 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ar
 
 int loop_mod_fd(struct loop *l, int fd, uint32_t events)
 {
-	struct epoll_event ev = { .events = events };
+	struct epoll_event ev = {.events = events};
 
 	if (fd < 0 || fd >= l->nregs || !l->regs[fd].used)
 		return -EBADF;
@@ -173,7 +173,7 @@ static void heap_remove(struct loop *l, struct timer *t)
 /* Points the timerfd at the earliest deadline, or disarms it. */
 static void rearm(struct loop *l)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	uint64_t when = l->nheap ? l->heap[0]->when_ms : 0;
 
 	if (when == l->armed_ms)

@@ -162,7 +162,8 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		log_set_level(LOG_DEBUG);
 	}
 	/* PID 1 holds two pipe ends per service: give it room. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+	    rl.rlim_cur < 65536) {
 		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
@@ -184,8 +185,9 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		s->runtime_dir_from_cli = true;
 	}
 	log_info("nucleus-init %s starting (%s, manifest %s)", NUCLEUS_VERSION,
-		 mode == MODE_MACHINE ? "machine" : mode == MODE_NAMESPACE ? "pid namespace"
-									    : "subreaper",
+		 mode == MODE_MACHINE	  ? "machine"
+		 : mode == MODE_NAMESPACE ? "pid namespace"
+					  : "subreaper",
 		 s->manifest_path);
 	r = sup_load(s, true);
 
@@ -232,7 +234,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 int main(int argc, char **argv)
 {
 	char *manifest = NULL, *runtime_dir = NULL;
-	struct container_opts co = { 0 };
+	struct container_opts co = {0};
 	bool check = false, machine_pid1 = getpid() == 1;
 	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
@@ -265,7 +267,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-e") && i + 1 < argc) {
 			uint64_t v;
 
-			if (parse_uint(argv[++i], 255, &v) || co.nremap == (int)ARRAY_SIZE(co.remap)) {
+			if (parse_uint(argv[++i], 255, &v) ||
+			    co.nremap == (int)ARRAY_SIZE(co.remap)) {
 				fprintf(stderr, "nucleus-init: -e needs an exit code 0-255\n");
 				return 2;
 			}

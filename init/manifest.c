@@ -256,8 +256,8 @@ typedef int (*val_fn)(struct loader *L, void *obj, const char *v, const char **w
 struct key_def {
 	const char *key;
 	val_fn fn;
-	uint64_t set;	/* SET_* bit for services */
-	bool list;	/* may be given more than once: items accumulate */
+	uint64_t set; /* SET_* bit for services */
+	bool list;    /* may be given more than once: items accumulate */
 };
 
 static int put_str(char **dst, const char *v)
@@ -351,12 +351,12 @@ static int valid_cidr(const char *s)
  * One accessor per key keeps the table declarative; the typed ones differ
  * only in the parser and the field, so a macro writes them.
  */
-#define FIELD_KEY(fn, parse, field)                                                           \
-	static int fn(struct loader *L, void *obj, const char *v, const char **why)           \
-	{                                                                                     \
-		OBJ(struct svc_conf);                                                         \
-		(void)L;                                                                      \
-		return parse(&c->field, v, why);                                              \
+#define FIELD_KEY(fn, parse, field)                                                                \
+	static int fn(struct loader *L, void *obj, const char *v, const char **why)                \
+	{                                                                                          \
+		OBJ(struct svc_conf);                                                              \
+		(void)L;                                                                           \
+		return parse(&c->field, v, why);                                                   \
 	}
 #define DUR_KEY(fn, field) FIELD_KEY(fn, dur, field)
 
@@ -785,7 +785,8 @@ int probe_parse(const char *s, bool ready, struct probe *p, const char **why)
 		p->kind = PROBE_EXEC;
 		return 0;
 	}
-	*why = ready ? "expected none, notify, fd:N, tcp:HOST:PORT, http://HOST:PORT/PATH or exec:CMD"
+	*why = ready ? "expected none, notify, fd:N, tcp:HOST:PORT, http://HOST:PORT/PATH or "
+		       "exec:CMD"
 		     : "expected none, tcp:HOST:PORT, http://HOST:PORT/PATH or exec:CMD";
 	return -EINVAL;
 }
@@ -840,9 +841,8 @@ static int v_namespaces(struct loader *L, void *obj, const char *v, const char *
 	static const struct {
 		const char *n;
 		unsigned bit;
-	} ns[] = { { "mount", NS_MOUNT }, { "pid", NS_PID },   { "ipc", NS_IPC },
-		   { "uts", NS_UTS },	  { "net", NS_NET },   { "user", NS_USER },
-		   { "cgroup", NS_CGROUP } };
+	} ns[] = {{"mount", NS_MOUNT}, {"pid", NS_PID},	  {"ipc", NS_IPC},	{"uts", NS_UTS},
+		  {"net", NS_NET},     {"user", NS_USER}, {"cgroup", NS_CGROUP}};
 	OBJ(struct svc_conf);
 	char **items;
 	int n;
@@ -939,7 +939,8 @@ static int v_publish(struct loader *L, void *obj, const char *v, const char **wh
 		const char *proto = strchr(items[i], '/');
 		const char *colon = strchr(items[i], ':');
 		size_t hl = colon ? (size_t)(colon - items[i]) : 0;
-		size_t cl = colon ? (size_t)((proto ? proto : colon + strlen(colon)) - colon - 1) : 0;
+		size_t cl =
+			colon ? (size_t)((proto ? proto : colon + strlen(colon)) - colon - 1) : 0;
 		uint16_t port;
 
 		if (!colon || hl == 0 || hl >= sizeof(hp) || cl == 0 || cl >= sizeof(cp) ||
@@ -984,7 +985,8 @@ static int v_egress(struct loader *L, void *obj, const char *v, const char **why
 			goto bad;
 		memcpy(cidr, it, cl);
 		cidr[cl] = '\0';
-		if (!strchr(cidr, '/') || valid_cidr(cidr) || (colon && parse_port(colon + 1, &port)))
+		if (!strchr(cidr, '/') || valid_cidr(cidr) ||
+		    (colon && parse_port(colon + 1, &port)))
 			goto bad;
 	}
 	free(items);
@@ -1058,8 +1060,8 @@ static bool under(const char *path, const char *dir)
 /* The contract's refusals, exported for the runtime check after symlinks. */
 const char *volume_source_refused(const char *src)
 {
-	static const char *const sensitive[] = { "/proc", "/sys", "/dev", "/boot",
-						 "/etc",  "/root", "/run" };
+	static const char *const sensitive[] = {"/proc", "/sys",  "/dev", "/boot",
+						"/etc",	 "/root", "/run"};
 	char n[4096];
 
 	norm_path(src, n, sizeof(n));
@@ -1073,8 +1075,8 @@ const char *volume_source_refused(const char *src)
 
 const char *volume_dest_refused(const char *dst)
 {
-	static const char *const reserved[] = { "/bin", "/dev", "/etc", "/lib",
-						"/proc", "/sys", "/usr", "/run/secrets" };
+	static const char *const reserved[] = {"/bin",	"/dev", "/etc", "/lib",
+					       "/proc", "/sys", "/usr", "/run/secrets"};
 	char n[4096];
 
 	norm_path(dst, n, sizeof(n));
@@ -1118,14 +1120,16 @@ static int v_volumes(struct loader *L, void *obj, const char *v, const char **wh
 			if (!valid_abs_path(src) || (opt && strcmp(opt, "ro") && strcmp(opt, "rw")))
 				goto bad;
 			if ((bad = volume_source_refused(src))) {
-				snprintf(msg, sizeof(msg), "source %s is refused (under %s)", src, bad);
+				snprintf(msg, sizeof(msg), "source %s is refused (under %s)", src,
+					 bad);
 				*why = msg;
 				free(items);
 				return -EPERM;
 			}
 		}
 		if ((bad = volume_dest_refused(dst))) {
-			snprintf(msg, sizeof(msg), "destination %s is refused (under %s)", dst, bad);
+			snprintf(msg, sizeof(msg), "destination %s is refused (under %s)", dst,
+				 bad);
 			*why = msg;
 			free(items);
 			return -EPERM;
@@ -1351,58 +1355,58 @@ static int v_oom_score_adj(struct loader *L, void *obj, const char *v, const cha
 }
 
 static const struct key_def svc_keys[] = {
-	{ "exec", v_exec, 0, false },
-	{ "type", v_type, 0, false },
-	{ "user", v_user, 0, false },
-	{ "groups", v_groups, 0, true },
-	{ "workdir", v_workdir, 0, false },
-	{ "env", v_env, 0, true },
-	{ "env_file", v_env_file, 0, false },
-	{ "stdout", v_stdout, 0, false },
-	{ "stderr", v_stderr, 0, false },
-	{ "after", v_after, 0, true },
-	{ "requires", v_requires, 0, true },
-	{ "restart", v_restart, 0, false },
-	{ "restart_delay", v_restart_delay, 0, false },
-	{ "restart_delay_max", v_restart_delay_max, 0, false },
-	{ "start_limit", v_start_limit, 0, false },
-	{ "stop_signal", v_stop_signal, 0, false },
-	{ "stop_timeout", v_stop_timeout, 0, false },
-	{ "critical", v_critical, 0, false },
-	{ "on_critical", v_on_critical, 0, false },
-	{ "ready", v_ready, 0, false },
-	{ "ready_timeout", v_ready_timeout, 0, false },
-	{ "health", v_health, SET_HEALTH, false },
-	{ "health_interval", v_health_interval, 0, false },
-	{ "health_timeout", v_health_timeout, 0, false },
-	{ "health_retries", v_health_retries, 0, false },
-	{ "health_start_period", v_health_start_period, 0, false },
-	{ "on_unhealthy", v_on_unhealthy, 0, false },
-	{ "watchdog", v_watchdog, SET_WATCHDOG, false },
-	{ "isolate", v_isolate, SET_ISOLATE, false },
-	{ "namespaces", v_namespaces, SET_NAMESPACES, false },
-	{ "network", v_network, SET_NETWORK, false },
-	{ "bridge", v_bridge, SET_BRIDGE, false },
-	{ "address", v_address, SET_ADDRESS, false },
-	{ "subnet", v_subnet, SET_SUBNET, false },
-	{ "publish", v_publish, SET_PUBLISH, true },
-	{ "egress", v_egress, SET_EGRESS, true },
-	{ "hostname", v_hostname, SET_HOSTNAME, false },
-	{ "root", v_root, SET_ROOT, false },
-	{ "volumes", v_volumes, SET_VOLUMES, true },
-	{ "secrets", v_secrets, SET_SECRETS, true },
-	{ "capabilities", v_capabilities, SET_CAPABILITIES, true },
-	{ "no_new_privileges", v_nnp, SET_NO_NEW_PRIVS, false },
-	{ "seccomp", v_seccomp, SET_SECCOMP, false },
-	{ "seccomp_allow", v_seccomp_allow, SET_SECCOMP_ALLOW, true },
-	{ "memory_max", v_memory_max, SET_MEMORY_MAX, false },
-	{ "memory_high", v_memory_high, SET_MEMORY_HIGH, false },
-	{ "cpu_max", v_cpu_max, SET_CPU_MAX, false },
-	{ "pids_max", v_pids_max, SET_PIDS_MAX, false },
-	{ "io_weight", v_io_weight, SET_IO_WEIGHT, false },
-	{ "nofile", v_nofile, 0, false },
-	{ "nproc", v_nproc, SET_NPROC, false },
-	{ "oom_score_adj", v_oom_score_adj, SET_OOM_SCORE_ADJ, false },
+	{"exec", v_exec, 0, false},
+	{"type", v_type, 0, false},
+	{"user", v_user, 0, false},
+	{"groups", v_groups, 0, true},
+	{"workdir", v_workdir, 0, false},
+	{"env", v_env, 0, true},
+	{"env_file", v_env_file, 0, false},
+	{"stdout", v_stdout, 0, false},
+	{"stderr", v_stderr, 0, false},
+	{"after", v_after, 0, true},
+	{"requires", v_requires, 0, true},
+	{"restart", v_restart, 0, false},
+	{"restart_delay", v_restart_delay, 0, false},
+	{"restart_delay_max", v_restart_delay_max, 0, false},
+	{"start_limit", v_start_limit, 0, false},
+	{"stop_signal", v_stop_signal, 0, false},
+	{"stop_timeout", v_stop_timeout, 0, false},
+	{"critical", v_critical, 0, false},
+	{"on_critical", v_on_critical, 0, false},
+	{"ready", v_ready, 0, false},
+	{"ready_timeout", v_ready_timeout, 0, false},
+	{"health", v_health, SET_HEALTH, false},
+	{"health_interval", v_health_interval, 0, false},
+	{"health_timeout", v_health_timeout, 0, false},
+	{"health_retries", v_health_retries, 0, false},
+	{"health_start_period", v_health_start_period, 0, false},
+	{"on_unhealthy", v_on_unhealthy, 0, false},
+	{"watchdog", v_watchdog, SET_WATCHDOG, false},
+	{"isolate", v_isolate, SET_ISOLATE, false},
+	{"namespaces", v_namespaces, SET_NAMESPACES, false},
+	{"network", v_network, SET_NETWORK, false},
+	{"bridge", v_bridge, SET_BRIDGE, false},
+	{"address", v_address, SET_ADDRESS, false},
+	{"subnet", v_subnet, SET_SUBNET, false},
+	{"publish", v_publish, SET_PUBLISH, true},
+	{"egress", v_egress, SET_EGRESS, true},
+	{"hostname", v_hostname, SET_HOSTNAME, false},
+	{"root", v_root, SET_ROOT, false},
+	{"volumes", v_volumes, SET_VOLUMES, true},
+	{"secrets", v_secrets, SET_SECRETS, true},
+	{"capabilities", v_capabilities, SET_CAPABILITIES, true},
+	{"no_new_privileges", v_nnp, SET_NO_NEW_PRIVS, false},
+	{"seccomp", v_seccomp, SET_SECCOMP, false},
+	{"seccomp_allow", v_seccomp_allow, SET_SECCOMP_ALLOW, true},
+	{"memory_max", v_memory_max, SET_MEMORY_MAX, false},
+	{"memory_high", v_memory_high, SET_MEMORY_HIGH, false},
+	{"cpu_max", v_cpu_max, SET_CPU_MAX, false},
+	{"pids_max", v_pids_max, SET_PIDS_MAX, false},
+	{"io_weight", v_io_weight, SET_IO_WEIGHT, false},
+	{"nofile", v_nofile, 0, false},
+	{"nproc", v_nproc, SET_NPROC, false},
+	{"oom_score_adj", v_oom_score_adj, SET_OOM_SCORE_ADJ, false},
 };
 
 /* ---- [system] keys ---- */
@@ -1496,14 +1500,14 @@ static int y_watchdog_interval(struct loader *L, void *obj, const char *v, const
 }
 
 static const struct key_def sys_keys[] = {
-	{ "hostname", y_hostname, 0, false },
-	{ "modules", y_modules, 0, true },
-	{ "log_level", y_log_level, 0, false },
-	{ "runtime_dir", y_runtime_dir, 0, false },
-	{ "shutdown_timeout", y_shutdown_timeout, 0, false },
-	{ "on_empty", y_on_empty, 0, false },
-	{ "watchdog", y_watchdog, 0, false },
-	{ "watchdog_interval", y_watchdog_interval, 0, false },
+	{"hostname", y_hostname, 0, false},
+	{"modules", y_modules, 0, true},
+	{"log_level", y_log_level, 0, false},
+	{"runtime_dir", y_runtime_dir, 0, false},
+	{"shutdown_timeout", y_shutdown_timeout, 0, false},
+	{"on_empty", y_on_empty, 0, false},
+	{"watchdog", y_watchdog, 0, false},
+	{"watchdog_interval", y_watchdog_interval, 0, false},
 };
 
 /* ---- [mount.NAME] keys ---- */
@@ -1553,9 +1557,9 @@ static int m_required(struct loader *L, void *obj, const char *v, const char **w
 }
 
 static const struct key_def mount_keys[] = {
-	{ "what", m_what, 0, false },	    { "where", m_where, 0, false },
-	{ "type", m_type, 0, false },	    { "options", m_options, 0, false },
-	{ "required", m_required, 0, false },
+	{"what", m_what, 0, false},	    {"where", m_where, 0, false},
+	{"type", m_type, 0, false},	    {"options", m_options, 0, false},
+	{"required", m_required, 0, false},
 };
 
 /* ---- [interface.NAME] keys ---- */
@@ -1628,10 +1632,10 @@ static int i_dns(struct loader *L, void *obj, const char *v, const char **why)
 }
 
 static const struct key_def iface_keys[] = {
-	{ "address", i_address, 0, true },
-	{ "gateway", i_gateway, 0, false },
-	{ "mtu", i_mtu, 0, false },
-	{ "dns", i_dns, 0, true },
+	{"address", i_address, 0, true},
+	{"gateway", i_gateway, 0, false},
+	{"mtu", i_mtu, 0, false},
+	{"dns", i_dns, 0, true},
 };
 
 /* ---- section validation ------------------------------------------------ */
@@ -1667,8 +1671,8 @@ static int apply_keys(struct loader *L, struct raw_section *s, const struct key_
 		if (!d->list) {
 			for (int j = 0; j < i; j++) {
 				if (!strcmp(s->kv[j].key, kv->key)) {
-					lerr(L, kv->line, "%s: %s given twice (first at line %d)", who,
-					     kv->key, s->kv[j].line);
+					lerr(L, kv->line, "%s: %s given twice (first at line %d)",
+					     who, kv->key, s->kv[j].line);
 					errors++;
 					goto next;
 				}
@@ -1692,7 +1696,7 @@ static int apply_keys(struct loader *L, struct raw_section *s, const struct key_
 		}
 		if (setbits)
 			*setbits |= d->set;
-next:;
+	next:;
 	}
 	return errors;
 }
@@ -1775,20 +1779,24 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 		e++;
 	}
 	if (c->health.kind != PROBE_NONE && c->health_interval_ms == 0) {
-		lerr(L, key_line(s, "health_interval"), "%s: health_interval must be positive", who);
+		lerr(L, key_line(s, "health_interval"), "%s: health_interval must be positive",
+		     who);
 		e++;
 	}
 	if (c->type == SVC_ONESHOT && c->ready.kind != PROBE_NONE) {
-		lerr(L, key_line(s, "ready"), "%s: a oneshot is ready when it exits successfully; "
-		     "ready does not apply", who);
+		lerr(L, key_line(s, "ready"),
+		     "%s: a oneshot is ready when it exits successfully; "
+		     "ready does not apply",
+		     who);
 		e++;
 	}
 	if (c->type == SVC_ONESHOT && c->health.kind != PROBE_NONE) {
 		lerr(L, key_line(s, "health"), "%s: a oneshot has no health probe", who);
 		e++;
 	}
-	if (!c->isolate && (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES |
-				      SET_SECRETS | SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES))) {
+	if (!c->isolate &&
+	    (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES | SET_SECRETS |
+		       SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES))) {
 		lerr(L, key_line(s, "isolate"),
 		     "%s: isolate = no runs in the host's namespaces; namespaces, network, root, "
 		     "volumes, secrets, hostname, capabilities and seccomp do not apply",
@@ -1799,7 +1807,8 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 		c->namespaces |= NS_NET;
 	if ((c->set & (SET_ADDRESS | SET_SUBNET | SET_PUBLISH | SET_BRIDGE)) &&
 	    c->network != NET_BRIDGE) {
-		lerr(L, s->line, "%s: bridge, address, subnet and publish need network = bridge", who);
+		lerr(L, s->line, "%s: bridge, address, subnet and publish need network = bridge",
+		     who);
 		e++;
 	}
 	if ((c->set & SET_EGRESS) && c->network == NET_HOST) {
@@ -1873,7 +1882,8 @@ static void load_sysctl(struct loader *L, struct raw_section *s)
 		const char *k = kv->key;
 
 		if (!*k || k[0] == '.' || k[0] == '/' || strstr(k, "..") ||
-		    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") !=
+		    strspn(k,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") !=
 			    strlen(k)) {
 			lerr(L, kv->line, "[sysctl]: invalid sysctl name '%s'", k);
 			continue;
@@ -1893,7 +1903,7 @@ static void load_sysctl(struct loader *L, struct raw_section *s)
 static void load_mount(struct loader *L, struct raw_section *s)
 {
 	const char *name = s->name + strlen("mount.");
-	struct mount_conf mc = { .required = true }, *n;
+	struct mount_conf mc = {.required = true}, *n;
 	int e;
 
 	if (!valid_name(name)) {
@@ -1923,7 +1933,7 @@ static void load_mount(struct loader *L, struct raw_section *s)
 static void load_iface(struct loader *L, struct raw_section *s)
 {
 	const char *name = s->name + strlen("interface.");
-	struct iface_conf ic = { 0 }, *n;
+	struct iface_conf ic = {0}, *n;
 	int e;
 
 	if (!valid_name(name) || strlen(name) > 15) {
@@ -2037,10 +2047,12 @@ static int cycle_dfs(struct loader *L, int v, char *colour, int *stack, int dept
 				while (k > 0 && stack[k] != w)
 					k--;
 				for (int j = k; j <= depth; j++)
-					o += (size_t)snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0,
-							      "%s -> ", L->m->svcs[stack[j]]->name);
+					o += (size_t)snprintf(
+						path + o, o < sizeof(path) ? sizeof(path) - o : 0,
+						"%s -> ", L->m->svcs[stack[j]]->name);
 				if (o < sizeof(path))
-					snprintf(path + o, sizeof(path) - o, "%s", L->m->svcs[w]->name);
+					snprintf(path + o, sizeof(path) - o, "%s",
+						 L->m->svcs[w]->name);
 				struct raw_section *rs = raw_service(L, c->name);
 				lerr(L, rs ? key_line(rs, pass ? "requires" : "after") : c->line,
 				     "%s: dependency cycle: %s", c->name, path);
@@ -2130,8 +2142,9 @@ static struct manifest *load(struct loader *L, int *err)
 		else if (!strncmp(s->name, "interface.", 10))
 			load_iface(L, s);
 		else
-			lerr(L, s->line, "unknown section [%s] (expected system, sysctl, "
-					 "service.NAME, mount.NAME or interface.NAME)",
+			lerr(L, s->line,
+			     "unknown section [%s] (expected system, sysctl, "
+			     "service.NAME, mount.NAME or interface.NAME)",
 			     section_kind(s->name));
 		if (L->oom)
 			goto oom;
@@ -2162,7 +2175,7 @@ static void loader_free(struct loader *L)
 
 struct manifest *manifest_load(const char *path, manifest_err_fn fn, void *arg, int *err)
 {
-	struct loader L = { .path = path, .fn = fn, .arg = arg };
+	struct loader L = {.path = path, .fn = fn, .arg = arg};
 	struct manifest *m;
 
 	L.fp = fopen(path, "re");
@@ -2179,7 +2192,7 @@ struct manifest *manifest_load(const char *path, manifest_err_fn fn, void *arg, 
 struct manifest *manifest_load_string(const char *text, const char *path, manifest_err_fn fn,
 				      void *arg, int *err)
 {
-	struct loader L = { .path = path, .fn = fn, .arg = arg, .text = text };
+	struct loader L = {.path = path, .fn = fn, .arg = arg, .text = text};
 	struct manifest *m = load(&L, err);
 
 	loader_free(&L);

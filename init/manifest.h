@@ -35,11 +35,11 @@ struct output {
 
 struct probe {
 	enum probe_kind kind;
-	int fd;		/* PROBE_FD */
-	char *host;	/* PROBE_TCP, PROBE_HTTP */
-	uint16_t port;	/* PROBE_TCP, PROBE_HTTP */
-	char *path;	/* PROBE_HTTP, with its leading '/' */
-	char **argv;	/* PROBE_EXEC */
+	int fd;	       /* PROBE_FD */
+	char *host;    /* PROBE_TCP, PROBE_HTTP */
+	uint16_t port; /* PROBE_TCP, PROBE_HTTP */
+	char *path;    /* PROBE_HTTP, with its leading '/' */
+	char **argv;   /* PROBE_EXEC */
 };
 
 struct mount_conf {
@@ -54,7 +54,7 @@ struct iface_conf {
 	int line;
 	char **address; /* ADDR/PREFIX items */
 	char *gateway;
-	uint32_t mtu;	/* 0: unchanged */
+	uint32_t mtu; /* 0: unchanged */
 	char **dns;
 };
 
@@ -69,17 +69,17 @@ struct sysctl_conf {
  */
 struct svc_conf {
 	char name[65];
-	int line;	  /* of the section header */
-	uint64_t digest;  /* of every key and value: tells a changed service on reload */
-	uint64_t set;	  /* SET_* bits of keys given explicitly */
+	int line;	 /* of the section header */
+	uint64_t digest; /* of every key and value: tells a changed service on reload */
+	uint64_t set;	 /* SET_* bits of keys given explicitly */
 
 	/* process */
 	char **argv;
 	enum svc_type type;
-	char *user;	  /* NULL: root */
+	char *user; /* NULL: root */
 	char **groups;
 	char *workdir;
-	char **env;	  /* KEY=VALUE items */
+	char **env; /* KEY=VALUE items */
 	char *env_file;
 	struct output out, err;
 
@@ -150,7 +150,7 @@ struct sys_conf {
 	int line;
 	char *hostname;
 	char **modules;
-	int log_level;		/* LOG_ERR .. LOG_DEBUG */
+	int log_level; /* LOG_ERR .. LOG_DEBUG */
 	char *runtime_dir;
 	uint64_t shutdown_timeout_ms;
 	enum power_action on_empty;
@@ -161,7 +161,7 @@ struct sys_conf {
 struct manifest {
 	char *path;
 	struct sys_conf sys;
-	bool sys_invalid;	/* [system] had an error: powers off at boot */
+	bool sys_invalid; /* [system] had an error: powers off at boot */
 	struct sysctl_conf *sysctls;
 	int nsysctl;
 	struct mount_conf *mounts;
@@ -170,7 +170,7 @@ struct manifest {
 	int niface;
 	struct svc_conf **svcs; /* valid services only */
 	int nsvc;
-	int nerrors;		/* every error, reported through the callback */
+	int nerrors; /* every error, reported through the callback */
 };
 
 /* Receives each error as "PATH:LINE: message" (no newline). */

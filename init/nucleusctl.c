@@ -34,7 +34,7 @@ static void ctl_usage(FILE *fp)
 int ctl_main(int argc, char **argv)
 {
 	const char *dir = getenv("NUCLEUS_RUNTIME_DIR");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char line[512] = "", buf[4096];
 	size_t o = 0;
 	int fd, code = -1;

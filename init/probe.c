@@ -70,7 +70,8 @@ void notify_parse(const char *msg, size_t len, struct notify_msg *out)
 		else if (n == 10 && IS("WATCHDOG=1"))
 			out->watchdog = true;
 		else if (IS("STATUS=")) {
-			size_t k = n - 7 < sizeof(out->status) - 1 ? n - 7 : sizeof(out->status) - 1;
+			size_t k =
+				n - 7 < sizeof(out->status) - 1 ? n - 7 : sizeof(out->status) - 1;
 
 			memcpy(out->status, p + 7, k);
 			out->status[k] = '\0';
@@ -176,7 +177,8 @@ static void result(struct service *svc, bool ok, const char *why)
 		}
 		log_debug("%s: not ready yet: %s", c->name, why);
 		loop_at(svc->sup->loop, &p->next,
-			now + (c->ready.kind == PROBE_EXEC ? READY_RETRY_EXEC_MS : READY_RETRY_NET_MS),
+			now + (c->ready.kind == PROBE_EXEC ? READY_RETRY_EXEC_MS
+							   : READY_RETRY_NET_MS),
 			on_next, svc);
 		return;
 	}
@@ -362,7 +364,7 @@ static void attempt(struct service *svc)
 {
 	struct prober *p = &svc->probe;
 	const struct probe *pr = cur_probe(svc);
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	end_attempt(svc);
 	loop_at(svc->sup->loop, &p->deadline, now_ms() + svc->conf->health_timeout_ms, on_deadline,
@@ -395,7 +397,8 @@ bool probe_reaped(struct supervisor *s, pid_t pid, int st)
 			continue;
 		svc->probe.pid = 0;
 		if (WIFEXITED(st))
-			snprintf(why, sizeof(why), "exec probe exited with status %d", WEXITSTATUS(st));
+			snprintf(why, sizeof(why), "exec probe exited with status %d",
+				 WEXITSTATUS(st));
 		else
 			snprintf(why, sizeof(why), "exec probe killed by %s",
 				 signal_name(WTERMSIG(st)));
@@ -590,9 +593,11 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *arg)
 			struct cmsghdr h;
 			char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
 		} cm;
-		struct iovec iov = { buf, sizeof(buf) - 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cm,
-				     .msg_controllen = sizeof(cm) };
+		struct iovec iov = {buf, sizeof(buf) - 1};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = &cm,
+				    .msg_controllen = sizeof(cm)};
 		struct ucred *cred = NULL;
 		struct notify_msg m;
 		struct service *svc;
@@ -626,7 +631,7 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *arg)
 
 int notify_open(struct supervisor *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int one = 1, fd;
 
 	the_sup = s;

@@ -21,16 +21,16 @@ struct service;
 struct supervisor;
 
 struct prober {
-	int fd;		      /* tcp/http attempt socket, -1 when idle */
-	pid_t pid;	      /* exec attempt, 0 when none */
-	int ready_rd;	      /* fd:N pipe, read end; -1 when none */
-	bool health;	      /* the attempt under way is a health check */
-	unsigned fails;	      /* consecutive health failures */
-	uint64_t ready_ms;    /* when the service became ready */
-	struct timer next;    /* the next attempt */
+	int fd;		       /* tcp/http attempt socket, -1 when idle */
+	pid_t pid;	       /* exec attempt, 0 when none */
+	int ready_rd;	       /* fd:N pipe, read end; -1 when none */
+	bool health;	       /* the attempt under way is a health check */
+	unsigned fails;	       /* consecutive health failures */
+	uint64_t ready_ms;     /* when the service became ready */
+	struct timer next;     /* the next attempt */
 	struct timer deadline; /* the attempt's timeout */
-	struct timer wdog;    /* sd_notify watchdog deadline */
-	char buf[512];	      /* the start of an http answer */
+	struct timer wdog;     /* sd_notify watchdog deadline */
+	char buf[512];	       /* the start of an http answer */
 	size_t len;
 	size_t sent;
 };

@@ -26,7 +26,7 @@
 static bool dirty;
 
 static const char *const state_names[] = {
-	[ST_STOPPED] = "stopped", [ST_WAITING] = "waiting",	[ST_STARTING] = "starting",
+	[ST_STOPPED] = "stopped", [ST_WAITING] = "waiting",   [ST_STARTING] = "starting",
 	[ST_READY] = "ready",	  [ST_STOPPING] = "stopping", [ST_BACKOFF] = "backoff",
 	[ST_EXITED] = "exited",	  [ST_FAILED] = "failed",
 };
@@ -335,9 +335,9 @@ static void spawn_now(struct service *svc)
 {
 	struct supervisor *s = svc->sup;
 	struct svc_conf *c;
-	struct spawn_io io = { .log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1 };
+	struct spawn_io io = {.log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1};
 	const char *key;
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 	pid_t pid;
 
 	if (svc->next_conf) {
@@ -876,7 +876,8 @@ int sup_reload(struct supervisor *s, struct strbuf *out)
 	sb_init(&errs);
 	m = manifest_load(s->manifest_path, collect_err, &errs, &err);
 	if (!m) {
-		sb_printf(out, "reload: %s: %s; nothing changed\n", s->manifest_path, strerror(err));
+		sb_printf(out, "reload: %s: %s; nothing changed\n", s->manifest_path,
+			  strerror(err));
 		sb_free(&errs);
 		return -err;
 	}
@@ -1126,8 +1127,8 @@ static void boot_timeline(struct supervisor *s)
 	log_info("boot timeline: kernel %llums, stage 1 %llums (modules %llums), services settled "
 		 "at %llums (nucleus-init's own spawn work %llu.%03llums)",
 		 (unsigned long long)s->kernel_ms, (unsigned long long)s->stage1_ms,
-		 (unsigned long long)(s->modules_us / 1000),
-		 (unsigned long long)s->ready_ms, (unsigned long long)(s->spawn_us / 1000),
+		 (unsigned long long)(s->modules_us / 1000), (unsigned long long)s->ready_ms,
+		 (unsigned long long)(s->spawn_us / 1000),
 		 (unsigned long long)(s->spawn_us % 1000));
 }
 
@@ -1189,8 +1190,9 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 {
 	bool first = true;
 
-	sb_printf(sb, "{\"uptime_ms\": %llu, \"boot\": {\"kernel_ms\": %llu, \"stage1_ms\": %llu, "
-		      "\"ready_ms\": ",
+	sb_printf(sb,
+		  "{\"uptime_ms\": %llu, \"boot\": {\"kernel_ms\": %llu, \"stage1_ms\": %llu, "
+		  "\"ready_ms\": ",
 		  (unsigned long long)(now_ms() - s->start_ms), (unsigned long long)s->kernel_ms,
 		  (unsigned long long)s->stage1_ms);
 	if (s->ready_ms)
@@ -1230,10 +1232,11 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 	uint64_t now = now_ms() - s->start_ms;
 
 	if (!only) {
-		sb_printf(sb, "boot: kernel %llums, stage 1 %llums, ", (unsigned long long)s->kernel_ms,
-			  (unsigned long long)s->stage1_ms);
+		sb_printf(sb, "boot: kernel %llums, stage 1 %llums, ",
+			  (unsigned long long)s->kernel_ms, (unsigned long long)s->stage1_ms);
 		if (s->ready_ms)
-			sb_printf(sb, "services settled at %llums", (unsigned long long)s->ready_ms);
+			sb_printf(sb, "services settled at %llums",
+				  (unsigned long long)s->ready_ms);
 		else
 			sb_puts(sb, "services still starting");
 		sb_printf(sb, " (spawn work %llu.%03llums); up %llus\n\n",
@@ -1255,7 +1258,8 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 			if (WIFEXITED(svc->last_status))
 				snprintf(ex, sizeof(ex), "%d", WEXITSTATUS(svc->last_status));
 			else
-				snprintf(ex, sizeof(ex), "%s", signal_name(WTERMSIG(svc->last_status)));
+				snprintf(ex, sizeof(ex), "%s",
+					 signal_name(WTERMSIG(svc->last_status)));
 		}
 		if (ago < 120)
 			snprintf(since, sizeof(since), "%llus ago", (unsigned long long)ago);

@@ -58,22 +58,22 @@ struct service {
 	uint64_t since_ms;
 	uint64_t first_ready_ms; /* boot timeline: first ready (or done), 0 until then */
 	bool want_up;
-	bool removed;	   /* dropped by reload: freed once down */
-	bool restart_req;  /* `restart`: start again once stopped */
+	bool removed;	      /* dropped by reload: freed once down */
+	bool restart_req;     /* `restart`: start again once stopped */
 	bool restart_backoff; /* unhealthy: start again after the back-off */
-	bool dep_blocked;  /* stopped or failed because of a dependency */
-	bool killed;	   /* SIGKILL sent during this stop */
-	bool ready_failed; /* this run missed its ready_timeout */
+	bool dep_blocked;     /* stopped or failed because of a dependency */
+	bool killed;	      /* SIGKILL sent during this stop */
+	bool ready_failed;    /* this run missed its ready_timeout */
 
 	pid_t pid;
-	pid_t last_pid;	   /* of the run that ended last: its process group */
-	pid_t sid;	   /* the session every run opens: its first pid */
-	int report_fd;	   /* child's setup report pipe, -1 when closed */
-	bool spawned;	   /* exec succeeded for this run */
+	pid_t last_pid; /* of the run that ended last: its process group */
+	pid_t sid;	/* the session every run opens: its first pid */
+	int report_fd;	/* child's setup report pipe, -1 when closed */
+	bool spawned;	/* exec succeeded for this run */
 	uint64_t started_ms;
 	unsigned restarts;
 	bool has_status;
-	int last_status;   /* wait status of the last exit */
+	int last_status; /* wait status of the last exit */
 	char *status_text;
 	char error[256];
 	enum health_state health;
@@ -104,7 +104,7 @@ struct supervisor {
 	struct service **svcs;
 	int nsvc;
 
-	bool booted;	     /* initial start done; on_empty may act */
+	bool booted; /* initial start done; on_empty may act */
 
 	/* the boot timeline, in ms since nucleus-init started */
 	uint64_t kernel_ms;  /* CLOCK_BOOTTIME when nucleus-init started: the kernel's share */
@@ -116,14 +116,14 @@ struct supervisor {
 	enum power_action shutdown_action;
 	struct timer shutdown_timer;
 	bool shutdown_forced;
-	bool final_phase;    /* services are down; killing what is left */
-	bool final_killed;   /* SIGKILL sent to what was left */
+	bool final_phase;  /* services are down; killing what is left */
+	bool final_killed; /* SIGKILL sent to what was left */
 	int final_rounds;
-	int wdog_fd;	     /* hardware watchdog, -1 when none */
+	int wdog_fd; /* hardware watchdog, -1 when none */
 	struct timer wdog_timer;
 	uint64_t wdog_interval_ms; /* as set at boot */
-	bool boot_stopped;   /* a required mount failed: no services start */
-	bool exit_now;	     /* the loop should end (namespace or subreaper mode) */
+	bool boot_stopped;	   /* a required mount failed: no services start */
+	bool exit_now;		   /* the loop should end (namespace or subreaper mode) */
 	int exit_code;
 };
 

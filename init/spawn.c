@@ -32,16 +32,25 @@ const char *spawn_unsupported(const struct svc_conf *c)
 		uint64_t bit;
 		const char *key;
 	} later[] = {
-		{ SET_NAMESPACES, "namespaces" },   { SET_NETWORK, "network" },
-		{ SET_BRIDGE, "bridge" },	    { SET_ADDRESS, "address" },
-		{ SET_SUBNET, "subnet" },	    { SET_PUBLISH, "publish" },
-		{ SET_EGRESS, "egress" },	    { SET_HOSTNAME, "hostname" },
-		{ SET_ROOT, "root" },		    { SET_VOLUMES, "volumes" },
-		{ SET_SECRETS, "secrets" },	    { SET_CAPABILITIES, "capabilities" },
-		{ SET_SECCOMP, "seccomp" },	    { SET_SECCOMP_ALLOW, "seccomp_allow" },
-		{ SET_MEMORY_MAX, "memory_max" },   { SET_MEMORY_HIGH, "memory_high" },
-		{ SET_CPU_MAX, "cpu_max" },	    { SET_PIDS_MAX, "pids_max" },
-		{ SET_IO_WEIGHT, "io_weight" },
+		{SET_NAMESPACES, "namespaces"},
+		{SET_NETWORK, "network"},
+		{SET_BRIDGE, "bridge"},
+		{SET_ADDRESS, "address"},
+		{SET_SUBNET, "subnet"},
+		{SET_PUBLISH, "publish"},
+		{SET_EGRESS, "egress"},
+		{SET_HOSTNAME, "hostname"},
+		{SET_ROOT, "root"},
+		{SET_VOLUMES, "volumes"},
+		{SET_SECRETS, "secrets"},
+		{SET_CAPABILITIES, "capabilities"},
+		{SET_SECCOMP, "seccomp"},
+		{SET_SECCOMP_ALLOW, "seccomp_allow"},
+		{SET_MEMORY_MAX, "memory_max"},
+		{SET_MEMORY_HIGH, "memory_high"},
+		{SET_CPU_MAX, "cpu_max"},
+		{SET_PIDS_MAX, "pids_max"},
+		{SET_IO_WEIGHT, "io_weight"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
@@ -52,7 +61,7 @@ const char *spawn_unsupported(const struct svc_conf *c)
 
 void spawn_reset_signals(void)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
+	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t all;
 
 	for (int s = 1; s < NSIG; s++)
@@ -106,8 +115,9 @@ static int env_file_load(const char *path, char ***envp, int *n, struct nerr *e)
 		if (!strncmp(s, "export ", 7))
 			s += 7;
 		eq = strchr(s, '=');
-		if (!eq || eq == s || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					     "0123456789_") != (size_t)(eq - s)) {
+		if (!eq || eq == s ||
+		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789_") != (size_t)(eq - s)) {
 			fclose(fp);
 			return nerr_set(e, "env_file", EINVAL, "%s:%d: expected KEY=VALUE", path,
 					lineno);
@@ -172,8 +182,9 @@ static int open_output(const struct output *o, int target, const struct spawn_io
 		break;
 	}
 	if (fd < 0)
-		return nerr_set(e, target == 1 ? "stdout" : "stderr", errno ? errno : EBADF, "%s: %s",
-				o->kind == OUT_FILE ? o->path : "/dev/null", strerror(errno));
+		return nerr_set(e, target == 1 ? "stdout" : "stderr", errno ? errno : EBADF,
+				"%s: %s", o->kind == OUT_FILE ? o->path : "/dev/null",
+				strerror(errno));
 	if (fd != target && dup2(fd, target) < 0)
 		return nerr_set(e, target == 1 ? "stdout" : "stderr", errno, "dup2: %s",
 				strerror(errno));
@@ -195,7 +206,7 @@ static int setup_stdio(const struct svc_conf *c, const struct spawn_io *io, stru
 
 static int setup_limits(const struct svc_conf *c, struct nerr *e)
 {
-	struct rlimit rl = { .rlim_cur = c->nofile, .rlim_max = c->nofile };
+	struct rlimit rl = {.rlim_cur = c->nofile, .rlim_max = c->nofile};
 	char buf[16];
 	int fd, n;
 
@@ -303,7 +314,7 @@ static int child_setup(const struct svc_conf *c, const struct spawn_io *io, stru
 
 static void child_report(int fd, const struct nerr *e, int code)
 {
-	struct spawn_report r = { .err = e->err, .code = code };
+	struct spawn_report r = {.err = e->err, .code = code};
 	ssize_t n;
 
 	snprintf(r.what, sizeof(r.what), "%s: %s", e->step ? e->step : "setup", e->what);
@@ -329,7 +340,7 @@ pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *re
 	}
 	if (pid == 0) {
 		char **envp = NULL;
-		struct nerr ce = { 0 };
+		struct nerr ce = {0};
 
 		close(p[0]);
 		if (child_setup(c, io, &ce, &envp)) {
@@ -358,9 +369,9 @@ pid_t spawn_probe(const struct svc_conf *c, char *const *argv, struct nerr *e)
 		return nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		struct svc_conf quiet = *c;
-		struct spawn_io io = { .log_fd = -1, .console_fd = -1, .ready_fd = -1 };
+		struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1};
 		char **envp = NULL;
-		struct nerr ce = { 0 };
+		struct nerr ce = {0};
 
 		quiet.out.kind = OUT_NULL;
 		quiet.err.kind = OUT_NULL;

@@ -173,7 +173,8 @@ int ident_resolve(const char *root, const char *spec, char *const *extra, struct
 		r = passwd_lookup(ppath, user, -1, id->name, sizeof(id->name), &id->uid, &id->gid,
 				  id->home, sizeof(id->home));
 		if (r == -ENOENT)
-			return nerr_set(e, "user", ENOENT, "user '%s' not found in %s", user, ppath);
+			return nerr_set(e, "user", ENOENT, "user '%s' not found in %s", user,
+					ppath);
 		if (r)
 			return nerr_set(e, "user", -r, "%s: %s", ppath, strerror(-r));
 	}

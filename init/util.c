@@ -105,8 +105,7 @@ int parse_duration(const char *s, uint64_t *ms)
 	static const struct {
 		const char *unit;
 		uint64_t mult;
-	} units[] = { { "", 1000 },	    { "ms", 1 },	 { "s", 1000 },
-		      { "m", 60 * 1000 }, { "h", 3600 * 1000 } };
+	} units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}};
 	uint64_t v;
 	size_t n;
 
@@ -169,14 +168,14 @@ static const struct {
 	const char *name;
 	int sig;
 } sigtab[] = {
-	{ "HUP", SIGHUP },     { "INT", SIGINT },	{ "QUIT", SIGQUIT },   { "ILL", SIGILL },
-	{ "TRAP", SIGTRAP },   { "ABRT", SIGABRT },	{ "BUS", SIGBUS },     { "FPE", SIGFPE },
-	{ "KILL", SIGKILL },   { "USR1", SIGUSR1 },	{ "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE },   { "ALRM", SIGALRM },	{ "TERM", SIGTERM },   { "STKFLT", SIGSTKFLT },
-	{ "CHLD", SIGCHLD },   { "CONT", SIGCONT },	{ "STOP", SIGSTOP },   { "TSTP", SIGTSTP },
-	{ "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },	{ "URG", SIGURG },     { "XCPU", SIGXCPU },
-	{ "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },   { "WINCH", SIGWINCH },
-	{ "IO", SIGIO },       { "PWR", SIGPWR },	{ "SYS", SIGSYS },
+	{"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+	{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},	  {"BUS", SIGBUS},   {"FPE", SIGFPE},
+	{"KILL", SIGKILL}, {"USR1", SIGUSR1},	  {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+	{"PIPE", SIGPIPE}, {"ALRM", SIGALRM},	  {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+	{"CHLD", SIGCHLD}, {"CONT", SIGCONT},	  {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+	{"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},	  {"URG", SIGURG},   {"XCPU", SIGXCPU},
+	{"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+	{"IO", SIGIO},	   {"PWR", SIGPWR},	  {"SYS", SIGSYS},
 };
 
 int parse_signal(const char *s, int *sig)

@@ -19,7 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define KMOD_NAME_MAX 64  /* the kernel's MODULE_NAME_LEN is 56 */
+#define KMOD_NAME_MAX  64 /* the kernel's MODULE_NAME_LEN is 56 */
 #define KMOD_DEPTH_MAX 32 /* deeper than any real chain: a cycle */
 
 void kmod_name_norm(char *dst, const char *src, size_t size)
@@ -93,11 +93,11 @@ static struct span dep_line_by_name(const char *text, const char *name)
 		if (colon) {
 			kmod_path_name(mod, l, (size_t)(colon - l), sizeof(mod));
 			if (!strcmp(mod, name))
-				return (struct span){ l, (size_t)(colon - l) };
+				return (struct span){l, (size_t)(colon - l)};
 		}
 		l = *eol ? eol + 1 : eol;
 	}
-	return (struct span){ NULL, 0 };
+	return (struct span){NULL, 0};
 }
 
 static bool walk_has(const struct depwalk *w, struct span s)
@@ -150,7 +150,7 @@ static int walk(struct depwalk *w, struct span s, int depth)
 				p--;
 			if (end == p)
 				continue;
-			err = walk(w, (struct span){ p, (size_t)(end - p) }, depth + 1);
+			err = walk(w, (struct span){p, (size_t)(end - p)}, depth + 1);
 			if (err)
 				return err;
 		}
@@ -181,7 +181,7 @@ static int walk_vector(const struct depwalk *w, char ***paths)
 
 int kmod_deps(const char *deptext, const char *name, char ***paths)
 {
-	struct depwalk w = { .text = deptext };
+	struct depwalk w = {.text = deptext};
 	char norm[KMOD_NAME_MAX];
 	struct span top;
 	int err;

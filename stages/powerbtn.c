@@ -13,13 +13,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define BITS_PER_LONG	 (8 * sizeof(unsigned long))
-#define NLONGS(n)	 (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define BITS_PER_LONG (8 * sizeof(unsigned long))
+#define NLONGS(n)     (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
 
 /* A device that has no key bitmap at all (old kernels) is given the benefit of the doubt. */
 static bool has_key_power(int fd)
 {
-	unsigned long keys[NLONGS(KEY_MAX + 1)] = { 0 };
+	unsigned long keys[NLONGS(KEY_MAX + 1)] = {0};
 
 	if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys) < 0)
 		return true;

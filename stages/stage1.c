@@ -110,7 +110,7 @@ void stage1_early(void)
 	if (symlink("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
 		log_debug("/dev/fd: %s", strerror(errno));
 	for (int i = 0; i < 3; i++) {
-		static const char *const names[] = { "/dev/stdin", "/dev/stdout", "/dev/stderr" };
+		static const char *const names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
 		char target[32];
 
 		snprintf(target, sizeof(target), "/proc/self/fd/%d", i);
@@ -148,32 +148,32 @@ int mount_options_parse(const char *opts, unsigned long *flags, char *data, size
 		const char *name;
 		unsigned long set, clear;
 	} tab[] = {
-		{ "defaults", 0, 0 },
-		{ "ro", MS_RDONLY, 0 },
-		{ "rw", 0, MS_RDONLY },
-		{ "nosuid", MS_NOSUID, 0 },
-		{ "suid", 0, MS_NOSUID },
-		{ "nodev", MS_NODEV, 0 },
-		{ "dev", 0, MS_NODEV },
-		{ "noexec", MS_NOEXEC, 0 },
-		{ "exec", 0, MS_NOEXEC },
-		{ "sync", MS_SYNCHRONOUS, 0 },
-		{ "async", 0, MS_SYNCHRONOUS },
-		{ "dirsync", MS_DIRSYNC, 0 },
-		{ "noatime", MS_NOATIME, 0 },
-		{ "atime", 0, MS_NOATIME },
-		{ "nodiratime", MS_NODIRATIME, 0 },
-		{ "diratime", 0, MS_NODIRATIME },
-		{ "relatime", MS_RELATIME, 0 },
-		{ "norelatime", 0, MS_RELATIME },
-		{ "strictatime", MS_STRICTATIME, 0 },
-		{ "lazytime", MS_LAZYTIME, 0 },
-		{ "nolazytime", 0, MS_LAZYTIME },
-		{ "mand", MS_MANDLOCK, 0 },
-		{ "nomand", 0, MS_MANDLOCK },
-		{ "silent", MS_SILENT, 0 },
-		{ "bind", MS_BIND, 0 },
-		{ "rbind", MS_BIND | MS_REC, 0 },
+		{"defaults", 0, 0},
+		{"ro", MS_RDONLY, 0},
+		{"rw", 0, MS_RDONLY},
+		{"nosuid", MS_NOSUID, 0},
+		{"suid", 0, MS_NOSUID},
+		{"nodev", MS_NODEV, 0},
+		{"dev", 0, MS_NODEV},
+		{"noexec", MS_NOEXEC, 0},
+		{"exec", 0, MS_NOEXEC},
+		{"sync", MS_SYNCHRONOUS, 0},
+		{"async", 0, MS_SYNCHRONOUS},
+		{"dirsync", MS_DIRSYNC, 0},
+		{"noatime", MS_NOATIME, 0},
+		{"atime", 0, MS_NOATIME},
+		{"nodiratime", MS_NODIRATIME, 0},
+		{"diratime", 0, MS_NODIRATIME},
+		{"relatime", MS_RELATIME, 0},
+		{"norelatime", 0, MS_RELATIME},
+		{"strictatime", MS_STRICTATIME, 0},
+		{"lazytime", MS_LAZYTIME, 0},
+		{"nolazytime", 0, MS_LAZYTIME},
+		{"mand", MS_MANDLOCK, 0},
+		{"nomand", 0, MS_MANDLOCK},
+		{"silent", MS_SILENT, 0},
+		{"bind", MS_BIND, 0},
+		{"rbind", MS_BIND | MS_REC, 0},
 	};
 	char buf[1024], *save = NULL;
 	size_t o = 0;
@@ -244,7 +244,7 @@ static int apply_mount(const struct mount_conf *mc)
 /* Loopback always; then each [interface.NAME]; then resolv.conf from dns. */
 void stage1_network(const struct manifest *m)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	if (iface_loopback_up(&e))
 		log_err("%s: %s", e.step, e.what);
@@ -280,7 +280,7 @@ static void on_wdog(struct loop *l, void *arg)
 void stage1_devices(struct supervisor *s)
 {
 	int fds[4], n = powerbtn_open_all(fds, (int)ARRAY_SIZE(fds));
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	for (int i = 0; i < n; i++)
 		if (loop_add_fd(s->loop, fds[i], EPOLLIN, on_powerbtn, s))
@@ -302,7 +302,7 @@ void stage1_devices(struct supervisor *s)
 int stage1_apply(struct supervisor *s)
 {
 	struct manifest *m = s->m;
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	if (m->sys.hostname && sethostname(m->sys.hostname, strlen(m->sys.hostname)) < 0)
 		log_err("hostname %s: %s", m->sys.hostname, strerror(errno));

@@ -68,8 +68,8 @@ static int iface_gateway(struct nl *n, const struct iface_conf *ic, int idx, str
 	else if (inet_pton(AF_INET6, ic->gateway, gw) == 1)
 		fam = AF_INET6;
 	else
-		return nerr_set(e, "netlink", EINVAL, "%s: gateway %s: not an IP address",
-				ic->name, ic->gateway);
+		return nerr_set(e, "netlink", EINVAL, "%s: gateway %s: not an IP address", ic->name,
+				ic->gateway);
 	return nl_route_add_default(n, fam, gw, idx, e);
 }
 

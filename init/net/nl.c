@@ -23,9 +23,9 @@
 
 int nl_open(struct nl *n)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	/* The ACK is queued before send() returns; the timeout only guards a surprise. */
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = {.tv_sec = 2};
 	int one = 1;
 
 	n->seq = (uint32_t)now_ms();
@@ -72,8 +72,7 @@ void nl_attr_put(struct nl_msg *m, uint16_t type, const void *data, size_t len)
 	size_t off = NLMSG_ALIGN(m->h.nlmsg_len);
 	struct rtattr *a;
 
-	if (m->overflow || len > 0xffff - RTA_LENGTH(0) ||
-	    off + RTA_SPACE(len) > sizeof(m->buf)) {
+	if (m->overflow || len > 0xffff - RTA_LENGTH(0) || off + RTA_SPACE(len) > sizeof(m->buf)) {
 		m->overflow = true;
 		return;
 	}
@@ -162,7 +161,7 @@ static int nl_find_ack(struct nl *n, const char *buf, size_t len, uint32_t seq, 
 
 int nl_request(struct nl *n, struct nl_msg *m)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	union {
 		struct nlmsghdr h;
 		char buf[8192];
@@ -173,8 +172,8 @@ int nl_request(struct nl *n, struct nl_msg *m)
 	if (m->overflow)
 		return -EMSGSIZE;
 	m->h.nlmsg_seq = ++n->seq;
-	if (sendto(n->fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0)
+	if (sendto(n->fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
+	    0)
 		return -errno;
 	for (;;) {
 		struct sockaddr_nl from;
@@ -217,7 +216,7 @@ static int nl_fail(struct nl *n, struct nerr *e, int ifindex, int err, const cha
 
 int nl_link_set(struct nl *n, int ifindex, bool up, uint32_t mtu, struct nerr *e)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
 	struct nl_msg m;
 	char op[32];
 	int err;
@@ -249,10 +248,10 @@ static size_t addr_len(int family)
 int nl_addr_add(struct nl *n, int ifindex, int family, const void *addr, int prefixlen,
 		struct nerr *e)
 {
-	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family,
-				 .ifa_prefixlen = (uint8_t)prefixlen,
-				 .ifa_scope = RT_SCOPE_UNIVERSE,
-				 .ifa_index = (uint32_t)ifindex };
+	struct ifaddrmsg ifa = {.ifa_family = (uint8_t)family,
+				.ifa_prefixlen = (uint8_t)prefixlen,
+				.ifa_scope = RT_SCOPE_UNIVERSE,
+				.ifa_index = (uint32_t)ifindex};
 	size_t alen = addr_len(family);
 	char txt[INET6_ADDRSTRLEN] = "?", op[INET6_ADDRSTRLEN + 24];
 	struct nl_msg m;
@@ -275,11 +274,11 @@ int nl_addr_add(struct nl *n, int ifindex, int family, const void *addr, int pre
 
 int nl_route_add_default(struct nl *n, int family, const void *gw, int ifindex, struct nerr *e)
 {
-	struct rtmsg rt = { .rtm_family = (uint8_t)family,
-			    .rtm_table = RT_TABLE_MAIN,
-			    .rtm_protocol = RTPROT_BOOT,
-			    .rtm_scope = RT_SCOPE_UNIVERSE,
-			    .rtm_type = RTN_UNICAST };
+	struct rtmsg rt = {.rtm_family = (uint8_t)family,
+			   .rtm_table = RT_TABLE_MAIN,
+			   .rtm_protocol = RTPROT_BOOT,
+			   .rtm_scope = RT_SCOPE_UNIVERSE,
+			   .rtm_type = RTN_UNICAST};
 	size_t alen = addr_len(family);
 	char txt[INET6_ADDRSTRLEN] = "?", op[INET6_ADDRSTRLEN + 32];
 	struct nl_msg m;

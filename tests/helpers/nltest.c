@@ -24,9 +24,9 @@ static int fail(const struct nerr *e)
 
 static int cmd_apply(int argc, char **argv)
 {
-	struct iface_conf ic = { .line = 1 };
-	char *addrs[16] = { NULL };
-	struct nerr e = { 0 };
+	struct iface_conf ic = {.line = 1};
+	char *addrs[16] = {NULL};
+	struct nerr e = {0};
 	int na = 0, c;
 
 	while ((c = getopt(argc, argv, "m:a:g:")) != -1) {
@@ -48,7 +48,7 @@ static int cmd_apply(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	if (argc >= 2 && !strcmp(argv[1], "apply"))
 		return cmd_apply(argc - 1, argv + 1);

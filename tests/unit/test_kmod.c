@@ -20,21 +20,20 @@
 #include "kmod.h"
 #include "log.h"
 
-static const char DEP[] =
-	"kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko "
-	"kernel/net/core/failover.ko\n"
-	"kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n"
-	"kernel/net/core/failover.ko:\n"
-	"kernel/a/top.ko: kernel/a/mid.ko kernel/a/leaf.ko kernel/a/other.ko\n"
-	"kernel/a/mid.ko: kernel/a/leaf.ko\n"
-	"kernel/a/leaf.ko:\n"
-	"kernel/a/other.ko: kernel/a/leaf.ko\n"
-	"kernel/a/nucleus-dash_name.ko:\n"
-	"kernel/a/orphan_user.ko: kernel/a/no_line.ko\n"
-	"kernel/a/cyc1.ko: kernel/a/cyc2.ko\n"
-	"kernel/a/cyc2.ko: kernel/a/cyc1.ko\n"
-	"kernel/a/xz.ko.xz:\n"
-	"kernel/a/last.ko: kernel/a/leaf.ko"; /* no final newline */
+static const char DEP[] = "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko "
+			  "kernel/net/core/failover.ko\n"
+			  "kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n"
+			  "kernel/net/core/failover.ko:\n"
+			  "kernel/a/top.ko: kernel/a/mid.ko kernel/a/leaf.ko kernel/a/other.ko\n"
+			  "kernel/a/mid.ko: kernel/a/leaf.ko\n"
+			  "kernel/a/leaf.ko:\n"
+			  "kernel/a/other.ko: kernel/a/leaf.ko\n"
+			  "kernel/a/nucleus-dash_name.ko:\n"
+			  "kernel/a/orphan_user.ko: kernel/a/no_line.ko\n"
+			  "kernel/a/cyc1.ko: kernel/a/cyc2.ko\n"
+			  "kernel/a/cyc2.ko: kernel/a/cyc1.ko\n"
+			  "kernel/a/xz.ko.xz:\n"
+			  "kernel/a/last.ko: kernel/a/leaf.ko"; /* no final newline */
 
 static const char BUILTIN[] = "kernel/fs/ext4/ext4.ko\n"
 			      "kernel/drivers/char/nucleus-fake-console.ko\n"
@@ -190,7 +189,7 @@ static int fake_dir_teardown(void **state)
 
 static void test_load_builtin(void **state)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	(void)state;
 	assert_int_equal(kmod_load("nucleus-fake-console", dir, &e), 0);
@@ -200,7 +199,7 @@ static void test_load_builtin(void **state)
 
 static void test_load_missing(void **state)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 	char want[200];
 
 	(void)state;
@@ -215,7 +214,7 @@ static void test_load_missing(void **state)
 /* The first file of the walk is the dependency; its error names both. */
 static void test_load_missing_file(void **state)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 	char want[200];
 
 	(void)state;
@@ -227,7 +226,7 @@ static void test_load_missing_file(void **state)
 
 static void test_load_no_lists(void **state)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	(void)state;
 	assert_int_equal(kmod_load("nucleus_fake_top", "/nonexistent/nucleus", &e), -ENOENT);
@@ -237,9 +236,9 @@ static void test_load_no_lists(void **state)
 
 static void test_load_all_first_error(void **state)
 {
-	char *names[] = { "nucleus_fake_blk", "nucleus_fake_a", "nucleus_fake_b", NULL };
-	char *none[] = { NULL };
-	struct nerr e = { 0 };
+	char *names[] = {"nucleus_fake_blk", "nucleus_fake_a", "nucleus_fake_b", NULL};
+	char *none[] = {NULL};
+	struct nerr e = {0};
 	char logged[1024];
 	int p[2];
 	ssize_t n;
@@ -266,16 +265,11 @@ static void test_load_all_first_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_deps_chain),
-		cmocka_unit_test(test_deps_diamond),
-		cmocka_unit_test(test_deps_edges),
-		cmocka_unit_test(test_builtin),
-		cmocka_unit_test(test_load_builtin),
-		cmocka_unit_test(test_load_missing),
-		cmocka_unit_test(test_load_missing_file),
-		cmocka_unit_test(test_load_no_lists),
-		cmocka_unit_test(test_load_all_first_error),
+		cmocka_unit_test(test_names),	      cmocka_unit_test(test_deps_chain),
+		cmocka_unit_test(test_deps_diamond),  cmocka_unit_test(test_deps_edges),
+		cmocka_unit_test(test_builtin),	      cmocka_unit_test(test_load_builtin),
+		cmocka_unit_test(test_load_missing),  cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_no_lists), cmocka_unit_test(test_load_all_first_error),
 	};
 
 	/* One fake modules directory for the whole group. */

@@ -1374,7 +1374,8 @@ static void test_sysctl(void **state)
 	manifest_free(m);
 
 	/* long names are kept whole */
-	m = load_ok("[sysctl]\nnet.netfilter.nf_conntrack_tcp_timeout_established_long_name = 600\n");
+	m = load_ok(
+		"[sysctl]\nnet.netfilter.nf_conntrack_tcp_timeout_established_long_name = 600\n");
 	assert_int_equal(m->nsysctl, 1);
 	assert_string_equal(m->sysctls[0].key,
 			    "net.netfilter.nf_conntrack_tcp_timeout_established_long_name");

@@ -18,7 +18,7 @@
 
 static void test_msg_attrs(void **state)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 7 };
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = 7};
 	struct nl_msg m;
 	struct ifinfomsg *h;
 	struct rtattr *a;
@@ -30,7 +30,7 @@ static void test_msg_attrs(void **state)
 	assert_int_equal(h->ifi_index, 7);
 	assert_int_equal(m.h.nlmsg_flags, NLM_F_CREATE | NLM_F_REQUEST | NLM_F_ACK);
 	assert_int_equal(m.h.nlmsg_len, NLMSG_LENGTH(sizeof(ifi)));
-	nl_attr_put_str(&m, IFLA_IFNAME, "br0");  /* 4 bytes: padded to 8 */
+	nl_attr_put_str(&m, IFLA_IFNAME, "br0"); /* 4 bytes: padded to 8 */
 	nl_attr_put_u32(&m, IFLA_MTU, 9000);
 	assert_int_equal(m.h.nlmsg_len, NLMSG_LENGTH(sizeof(ifi)) + 8 + 8);
 	assert_false(m.overflow);
@@ -50,7 +50,7 @@ static void test_msg_attrs(void **state)
 
 static void test_msg_nest(void **state)
 {
-	struct ifinfomsg ifi = { 0 };
+	struct ifinfomsg ifi = {0};
 	struct nl_msg m;
 	struct rtattr *nest, *a;
 	int len;
@@ -73,9 +73,9 @@ static void test_msg_nest(void **state)
 static void test_msg_overflow(void **state)
 {
 	static char big[NL_MSG_SIZE];
-	struct ifinfomsg ifi = { 0 };
+	struct ifinfomsg ifi = {0};
 	struct nl_msg m;
-	struct nl n = { .fd = -1 };
+	struct nl n = {.fd = -1};
 	uint32_t before;
 
 	(void)state;

@@ -19,7 +19,7 @@
 
 static void feed(int fd, uint16_t type, uint16_t code, int32_t value)
 {
-	struct input_event ev = { .type = type, .code = code, .value = value };
+	struct input_event ev = {.type = type, .code = code, .value = value};
 
 	assert_int_equal(write(fd, &ev, sizeof(ev)), sizeof(ev));
 }
@@ -78,7 +78,7 @@ static void test_wdog_timeout(void **state)
 
 static void test_wdog_open_missing(void **state)
 {
-	struct nerr e = { 0 };
+	struct nerr e = {0};
 
 	(void)state;
 	assert_int_equal(wdog_open("/nonexistent/watchdog", 10, &e), -ENOENT);
