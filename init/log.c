@@ -55,11 +55,6 @@ void log_set_level(int level)
 	cur_level = level;
 }
 
-int log_get_level(void)
-{
-	return cur_level;
-}
-
 int log_console_fd(void)
 {
 	return console_fd;

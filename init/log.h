@@ -13,7 +13,6 @@
 void log_open(int console_fd);
 void log_use_kmsg(bool on);
 void log_set_level(int level);
-int log_get_level(void);
 int log_level_parse(const char *s);
 /* The fd service output marked `console` goes to, and our own messages. */
 int log_console_fd(void);

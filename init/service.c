@@ -1132,7 +1132,7 @@ static void boot_timeline(struct supervisor *s)
 		 (unsigned long long)(s->spawn_us % 1000));
 }
 
-void sup_check_done(struct supervisor *s)
+static void sup_check_done(struct supervisor *s)
 {
 	if (s->booted && !s->ready_ms && !s->shutting_down)
 		boot_timeline(s);

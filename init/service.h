@@ -144,7 +144,6 @@ void sup_reap(struct supervisor *s);
 void sup_shutdown(struct supervisor *s, enum power_action a, const char *why);
 struct service *sup_find(struct supervisor *s, const char *name);
 int sup_reload(struct supervisor *s, struct strbuf *out);
-void sup_check_done(struct supervisor *s);
 
 /* Control commands on one service; reply text goes to out. */
 int svc_cmd_start(struct service *svc);

@@ -64,13 +64,6 @@ int powerbtn_open_all(int *fds, int max)
 	return n;
 }
 
-int powerbtn_open(void)
-{
-	int fd;
-
-	return powerbtn_open_all(&fd, 1) == 1 ? fd : -ENODEV;
-}
-
 bool powerbtn_read(int fd)
 {
 	struct input_event ev[16];

@@ -19,9 +19,6 @@
  */
 int powerbtn_open_all(int *fds, int max);
 
-/* The first such device: its fd, or -ENODEV. */
-int powerbtn_open(void);
-
 /*
  * powerbtn_read - drains the pending input events of @fd (never blocks) and
  * says whether a KEY_POWER press (value 1) was among them.
