@@ -105,6 +105,13 @@ static bool running(const struct service *svc)
 	return svc->pid > 0;
 }
 
+/* A start asked for (not a restart after a failure): back-off and limit anew. */
+static void reset_backoff(struct service *svc)
+{
+	svc->delay_ms = 0;
+	svc->nstarts = 0;
+}
+
 static void set_state(struct service *svc, enum svc_state st)
 {
 	struct supervisor *s = svc->sup;
@@ -497,8 +504,7 @@ static void stopped(struct service *svc)
 	svc->restart_backoff = false;
 	if (svc->restart_req && svc->want_up && !svc->sup->shutting_down) {
 		svc->restart_req = false;
-		svc->delay_ms = 0;
-		svc->nstarts = 0;
+		reset_backoff(svc);
 		try_start(svc);
 		return;
 	}
@@ -548,8 +554,7 @@ static void on_dep_change(struct service *svc)
 			enum dep_verdict v = deps_verdict(svc, &which);
 
 			if (v == DEP_OK) {
-				svc->delay_ms = 0;
-				svc->nstarts = 0;
+				reset_backoff(svc);
 				try_start(svc);
 			} else if (v == DEP_FAILED && svc->state == ST_STOPPED) {
 				set_error(svc, "dependency %s failed", which);
@@ -584,8 +589,7 @@ void svc_handle(struct service *svc, enum svc_event ev)
 		case ST_STOPPED:
 		case ST_EXITED:
 		case ST_FAILED:
-			svc->delay_ms = 0;
-			svc->nstarts = 0;
+			reset_backoff(svc);
 			svc->dep_blocked = false;
 			svc->error[0] = '\0';
 			try_start(svc);

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,23 @@ static int env_set(char ***envp, int *n, const char *kv)
 	return 0;
 }
 
+/* env_set() of a formatted KEY=VALUE; the string lives until exec. */
+static int env_setf(char ***envp, int *n, const char *fmt, ...) PRINTF(3, 4);
+
+static int env_setf(char ***envp, int *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *kv;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&kv, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return env_set(envp, n, kv);
+}
+
 /* KEY=VALUE lines; blank lines and # comments skipped; "..." or '...' stripped. */
 static int env_file_load(const char *path, char ***envp, int *n, struct nerr *e)
 {
@@ -141,13 +159,12 @@ static int env_file_load(const char *path, char ***envp, int *n, struct nerr *e)
 int spawn_build_env(const struct svc_conf *c, const char *home, char ***envp, struct nerr *e)
 {
 	static char path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char *h;
 	int n = 0, r;
 
 	*envp = NULL;
 	if (env_set(envp, &n, path))
 		return nerr_set(e, "env", ENOMEM, "out of memory");
-	if (asprintf(&h, "HOME=%s", home) < 0 || env_set(envp, &n, h))
+	if (env_setf(envp, &n, "HOME=%s", home))
 		return nerr_set(e, "env", ENOMEM, "out of memory");
 	if (c->env_file) {
 		r = env_file_load(c->env_file, envp, &n, e);
@@ -246,20 +263,13 @@ static int setup_identity(const struct ident *id, struct nerr *e)
 /* What the loop-facing side of readiness needs in the child's environment. */
 static int notify_env(const struct spawn_io *io, char ***envp, struct nerr *e)
 {
-	char *v;
 	int n = strv_len(*envp);
 
-	if (io->notify_socket) {
-		if (asprintf(&v, "NOTIFY_SOCKET=%s", io->notify_socket) < 0 || env_set(envp, &n, v))
-			return nerr_set(e, "env", ENOMEM, "out of memory");
-	}
-	if (io->watchdog_usec) {
-		if (asprintf(&v, "WATCHDOG_USEC=%llu", (unsigned long long)io->watchdog_usec) < 0 ||
-		    env_set(envp, &n, v))
-			return nerr_set(e, "env", ENOMEM, "out of memory");
-		if (asprintf(&v, "WATCHDOG_PID=%d", (int)getpid()) < 0 || env_set(envp, &n, v))
-			return nerr_set(e, "env", ENOMEM, "out of memory");
-	}
+	if ((io->notify_socket && env_setf(envp, &n, "NOTIFY_SOCKET=%s", io->notify_socket)) ||
+	    (io->watchdog_usec &&
+	     (env_setf(envp, &n, "WATCHDOG_USEC=%llu", (unsigned long long)io->watchdog_usec) ||
+	      env_setf(envp, &n, "WATCHDOG_PID=%d", (int)getpid()))))
+		return nerr_set(e, "env", ENOMEM, "out of memory");
 	return 0;
 }
 
