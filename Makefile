@@ -8,7 +8,8 @@
 #   make kernel     Debian's kernel and modules unpacked into build/kernel/
 
 B        := build
-SRCS     := $(sort $(wildcard init/*.c init/*/*.c stages/*.c))
+# init/gen/ holds build tools, not parts of the program
+SRCS     := $(sort $(filter-out init/gen/%,$(wildcard init/*.c init/*/*.c stages/*.c)))
 MAIN_SRC := init/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
 HDRS     := $(wildcard init/*.h init/*/*.h stages/*.h)
@@ -57,9 +58,21 @@ $(MUSL_INC)/.stamp:
 	@ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_INC)/asm
 	@touch $@
 
+# The built-in seccomp filter, compiled once at build time (init/gen/seccomp-gen.c)
+# with the host's gcc against the same Debian libseccomp, embedded as an array.
+SC_GEN := $(B)/gen/seccomp-default.h
+$(B)/seccomp-gen: init/gen/seccomp-gen.c init/isolate/seccomp.c init/util.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Iinit -o $@ init/gen/seccomp-gen.c init/isolate/seccomp.c init/util.c -lseccomp
+$(SC_GEN): $(B)/seccomp-gen
+	@mkdir -p $(dir $@)
+	$< >$@.tmp && mv $@.tmp $@
+$(B)/musl/init/isolate/seccomp.o $(B)/asan/init/isolate/seccomp.o: $(SC_GEN)
+$(B)/musl/init/isolate/seccomp.o $(B)/asan/init/isolate/seccomp.o: OBJ_FLAGS := -DSC_EMBEDDED -I$(B)/gen
+
 $(B)/musl/%.o: %.c $(HDRS) $(MUSL_INC)/.stamp
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(CPPFLAGS) $(MUSL_CFLAGS) -c $< -o $@
+	$(MUSL_CC) $(CPPFLAGS) $(OBJ_FLAGS) $(MUSL_CFLAGS) -c $< -o $@
 
 $(B)/nucleus-init: $(MUSL_OBJS) $(LIBS_A)
 	$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJS) $(LIBS_A)
@@ -69,7 +82,7 @@ $(B)/nucleusctl: $(B)/nucleus-init
 
 $(B)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c $< -o $@
+	$(ASAN_CC) $(CPPFLAGS) $(OBJ_FLAGS) $(ASAN_CFLAGS) -c $< -o $@
 
 $(B)/asan/nucleus-init: $(ASAN_OBJS)
 	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) -lseccomp -lcap-ng -linih
@@ -106,6 +119,8 @@ bench: all
 	@tests/bench/probe-cpu
 	@echo
 	@tests/bench/boot
+	@echo
+	@tests/bench/isolate
 
 kernel: deps
 

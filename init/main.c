@@ -8,6 +8,7 @@
 #include "probe.h"
 #include "control.h"
 #include "stages.h"
+#include "isolate/seccomp.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,36 @@ static void check_err(void *arg, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/*
+ * What --check can say about isolation beyond the loader's syntax: a
+ * seccomp profile that does not compile is an error; a service with
+ * isolate = no that runs as root keeps every capability: a warning.
+ */
+static int check_isolation(const struct manifest *m)
+{
+	int errors = 0;
+
+	for (int i = 0; i < m->nsvc; i++) {
+		const struct svc_conf *c = m->svcs[i];
+		struct sc_prog prog = {0};
+		struct nerr e = {0};
+
+		if (!c->isolate && (!c->user || !strcmp(c->user, "root") || !strcmp(c->user, "0") ||
+				    !strncmp(c->user, "root:", 5) || !strncmp(c->user, "0:", 2)))
+			fprintf(stderr,
+				"%s:%d: warning: %s: isolate = no as root: the service runs in the "
+				"host's namespaces with every capability\n",
+				m->path, c->line, c->name);
+		if (c->isolate && sc_compile(c, &prog, &e) < 0) {
+			fprintf(stderr, "%s:%d: %s: %s: %s\n", m->path, c->line, c->name, e.step,
+				e.what);
+			errors++;
+		}
+		sc_prog_free(&prog);
+	}
+	return errors;
+}
+
 static int check_main(const char *path)
 {
 	int err = 0;
@@ -61,6 +92,7 @@ static int check_main(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(err));
 		return 1;
 	}
+	m->nerrors += check_isolation(m);
 	rc = m->nerrors ? 1 : 0;
 	if (!rc)
 		printf("%s: ok (%d service%s)\n", path, m->nsvc, m->nsvc == 1 ? "" : "s");

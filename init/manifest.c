@@ -9,6 +9,7 @@
  * is dropped from the result, the others stay.
  */
 #include "manifest.h"
+#include "isolate/path.h"
 #include "util.h"
 #include "log.h"
 
@@ -1019,44 +1020,6 @@ static int v_root(struct loader *L, void *obj, const char *v, const char **why)
 	return put_str(&c->root, v);
 }
 
-/* Lexically normalise an absolute path: no ., .., or double slashes. */
-static void norm_path(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-	const char *p = in;
-
-	out[o++] = '/';
-	while (*p) {
-		while (*p == '/')
-			p++;
-		size_t n = strcspn(p, "/");
-
-		if (n == 0)
-			break;
-		if (n == 1 && p[0] == '.') {
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 1 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--;
-		} else if (o + n + 2 < size) {
-			if (o > 1)
-				out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p += n;
-	}
-	out[o] = '\0';
-}
-
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
-}
-
 /* The contract's refusals, exported for the runtime check after symlinks. */
 const char *volume_source_refused(const char *src)
 {
@@ -1064,11 +1027,12 @@ const char *volume_source_refused(const char *src)
 						"/etc",	 "/root", "/run"};
 	char n[4096];
 
-	norm_path(src, n, sizeof(n));
+	if (path_norm(src, n, sizeof(n)))
+		return "/";
 	if (!strcmp(n, "/"))
 		return "/";
 	for (size_t i = 0; i < ARRAY_SIZE(sensitive); i++)
-		if (under(n, sensitive[i]))
+		if (path_under(n, sensitive[i]))
 			return sensitive[i];
 	return NULL;
 }
@@ -1079,11 +1043,12 @@ const char *volume_dest_refused(const char *dst)
 					       "/proc", "/sys", "/usr", "/run/secrets"};
 	char n[4096];
 
-	norm_path(dst, n, sizeof(n));
+	if (path_norm(dst, n, sizeof(n)))
+		return "/";
 	if (!strcmp(n, "/"))
 		return "/";
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (under(n, reserved[i]))
+		if (path_under(n, reserved[i]))
 			return reserved[i];
 	return NULL;
 }

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -252,13 +253,29 @@ static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
 
 /*
  * The socket a tcp or http probe connects from. It is made where the
- * service's network is: today the host's; with a network namespace of its
- * own, this is where that namespace is entered.
+ * service's network is: with a network namespace of its own, PID 1 steps
+ * into it for the socket() call only (a socket stays in the namespace it
+ * was made in) and straight back into its own.
  */
 static int probe_socket(struct service *svc, int family)
 {
-	(void)svc;
-	return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	static int self_ns = -1;
+	int fd, err;
+
+	if (svc->netns_fd < 0)
+		return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (self_ns < 0)
+		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self_ns < 0)
+		return -1;
+	if (setns(svc->netns_fd, CLONE_NEWNET) < 0)
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	err = errno;
+	if (setns(self_ns, CLONE_NEWNET) < 0)
+		log_err("cannot return to PID 1's own network namespace: %s", strerror(errno));
+	errno = err;
+	return fd;
 }
 
 static void http_send(struct service *svc)
@@ -374,13 +391,17 @@ static void attempt(struct service *svc)
 	case PROBE_HTTP:
 		attempt_net(svc, pr);
 		break;
-	case PROBE_EXEC:
-		p->pid = spawn_probe(svc->conf, pr->argv, &e);
+	case PROBE_EXEC: {
+		struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1};
+
+		svc_spawn_io(svc, &io);
+		p->pid = spawn_probe(svc->conf, &io, svc->pid, pr->argv, &e);
 		if (p->pid < 0) {
 			p->pid = 0;
 			result(svc, false, e.what);
 		}
 		break;
+	}
 	default:
 		loop_cancel(svc->sup->loop, &p->deadline);
 		break;
@@ -566,7 +587,9 @@ static void apply_notify(struct service *svc, const struct notify_msg *m, pid_t 
 		free(svc->status_text);
 		svc->status_text = m->status[0] ? strdup(m->status) : NULL;
 	}
-	if (m->has_mainpid && owner_of(svc->sup, (pid_t)m->mainpid) == svc) {
+	/* in a PID namespace of its own the number means nothing here: the
+	 * namespace's init stays the main process and forwards signals */
+	if (m->has_mainpid && !svc->ns_init && owner_of(svc->sup, (pid_t)m->mainpid) == svc) {
 		log_debug("%s: main pid %d -> %ld (from %d)", c->name, (int)svc->pid, m->mainpid,
 			  (int)sender);
 		svc->pid = (pid_t)m->mainpid;

@@ -11,6 +11,8 @@
  */
 #include "service.h"
 #include "spawn.h"
+#include "isolate/mount.h"
+#include "isolate/ns.h"
 #include "stages.h"
 
 #include <dirent.h>
@@ -309,6 +311,13 @@ static bool depends_on(const struct service *svc, const char *name)
 
 static void spawn_now(struct service *svc);
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	struct service *svc = arg;
@@ -338,14 +347,87 @@ static void drain_report(struct service *svc)
 		on_report(svc->sup->loop, svc->report_fd, EPOLLIN, svc);
 }
 
+/*
+ * The host id range of a service's user namespace: its name's slot, moved
+ * on past slots the services before it in the manifest took, so two
+ * services never share ids while the manifest stays the same.
+ */
+static uid_t uid_base_of(struct supervisor *s, struct service *svc)
+{
+	unsigned used[256], nused = 0, slot = 0;
+
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *o = s->svcs[i];
+
+		if (!(o->conf->namespaces & NS_USER) && o != svc)
+			continue;
+		slot = ns_uid_slot_hash(o->conf->name);
+		for (unsigned k = 0; k < nused; k++) {
+			if (used[k] == slot) {
+				slot = slot % NS_UID_SLOTS + 1;
+				k = (unsigned)-1;
+			}
+		}
+		if (o == svc)
+			break;
+		if (nused < ARRAY_SIZE(used))
+			used[nused++] = slot;
+	}
+	return (uid_t)slot << 16;
+}
+
+void svc_spawn_io(struct service *svc, struct spawn_io *io)
+{
+	struct supervisor *s = svc->sup;
+
+	io->seccomp = svc->sc.len ? &svc->sc : NULL;
+	io->newroot = s->newroot;
+	io->rootfs = s->rootfs;
+	io->uid_base = (svc->conf->namespaces & NS_USER) ? uid_base_of(s, svc) : 0;
+}
+
+/* Compiles the seccomp filter once per definition, in PID 1. */
+static int prepare_isolation(struct service *svc, struct nerr *e)
+{
+	struct supervisor *s = svc->sup;
+	const struct svc_conf *c = svc->conf;
+	int r;
+
+	if (!c->isolate)
+		return 0;
+	if (svc->sc_conf != c) {
+		sc_prog_free(&svc->sc);
+		svc->sc_conf = NULL;
+		r = sc_compile(c, &svc->sc, e);
+		if (r)
+			return r;
+		svc->sc_conf = c;
+	}
+	if ((c->namespaces & NS_MOUNT) && !s->newroot) {
+		if (asprintf(&s->newroot, "%s/root", s->runtime_dir) < 0) {
+			s->newroot = NULL;
+			return nerr_set(e, "root", ENOMEM, "out of memory");
+		}
+		r = mkdir_p(s->newroot, 0755);
+		if (r) {
+			nerr_set(e, "root", -r, "%s: %s", s->newroot, strerror(-r));
+			free(s->newroot);
+			s->newroot = NULL;
+			return r;
+		}
+	}
+	return 0;
+}
+
 static void spawn_now(struct service *svc)
 {
 	struct supervisor *s = svc->sup;
 	struct svc_conf *c;
 	struct spawn_io io = {.log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1};
+	struct spawn_out out;
 	const char *key;
 	struct nerr e = {0};
-	pid_t pid;
+	int r;
 
 	if (svc->next_conf) {
 		svc_conf_free(svc->conf);
@@ -362,6 +444,11 @@ static void spawn_now(struct service *svc)
 		to_failed(svc);
 		return;
 	}
+	if (prepare_isolation(svc, &e)) {
+		set_error(svc, "%s: %s", e.step, e.what);
+		to_failed(svc);
+		return;
+	}
 	if ((c->out.kind == OUT_LOG || c->err.kind == OUT_LOG) && log_pipe(svc) == 0)
 		io.log_fd = svc->log_wr;
 	if (c->ready.kind == PROBE_FD && probe_fd_pipe(svc, &io.ready_fd) == 0)
@@ -369,27 +456,38 @@ static void spawn_now(struct service *svc)
 	if (c->ready.kind == PROBE_NOTIFY || c->watchdog_ms)
 		io.notify_socket = notify_path();
 	io.watchdog_usec = c->watchdog_ms * 1000;
+	svc_spawn_io(svc, &io);
 	svc->starts[svc->nstarts++ % START_HISTORY] = now_ms();
 	svc->spawned = false;
 	svc->ready_failed = false;
 	uint64_t t0 = now_us();
 
-	pid = spawn_service(c, &io, &svc->report_fd, &e);
+	r = spawn_service(c, &io, &out, &e);
 	s->spawn_us += now_us() - t0;
 	if (io.ready_fd >= 0)
 		close(io.ready_fd);
-	if (pid < 0) {
+	if (r < 0) {
 		set_error(svc, "%s", e.what);
 		to_failed(svc);
 		return;
 	}
-	svc->pid = pid;
-	svc->sid = pid;
+	svc->pid = out.pid;
+	svc->sid = out.pid;
+	svc->report_fd = out.report_fd;
+	svc->status_fd = out.status_fd;
+	svc->ns_init = out.status_fd >= 0;
+	svc->netns_fd = -1;
+	if (c->isolate && (c->namespaces & NS_NET)) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)out.pid);
+		svc->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	svc->started_ms = now_ms();
 	svc->health = HEALTH_UNKNOWN;
 	free(svc->status_text);
 	svc->status_text = NULL;
-	log_debug("%s: started pid %d", c->name, (int)pid);
+	log_debug("%s: started pid %d", c->name, (int)out.pid);
 	if (loop_add_fd(s->loop, svc->report_fd, EPOLLIN, on_report, svc)) {
 		/* cannot watch it: read it when the child exits */
 	}
@@ -756,6 +854,7 @@ static struct service *svc_new(struct supervisor *s, struct svc_conf *c)
 	svc->conf = c;
 	svc->state = ST_STOPPED;
 	svc->report_fd = svc->log_rd = svc->log_wr = -1;
+	svc->status_fd = svc->netns_fd = -1;
 	svc->since_ms = now_ms() - s->start_ms;
 	timer_init(&svc->timer);
 	probe_init(&svc->probe);
@@ -776,6 +875,9 @@ static void svc_free(struct supervisor *s, struct service *svc)
 		loop_del_fd(s->loop, svc->report_fd);
 		close(svc->report_fd);
 	}
+	close_fd(&svc->status_fd);
+	close_fd(&svc->netns_fd);
+	sc_prog_free(&svc->sc);
 	logring_free(&svc->ring);
 	svc_conf_free(svc->conf);
 	svc_conf_free(svc->next_conf);
@@ -792,6 +894,7 @@ int sup_init(struct supervisor *s, struct loop *l, enum run_mode mode)
 	s->wdog_fd = -1;
 	timer_init(&s->shutdown_timer);
 	timer_init(&s->wdog_timer);
+	s->rootfs = mnt_root_is_rootfs();
 	return 0;
 }
 
@@ -968,6 +1071,10 @@ void sup_reap(struct supervisor *s)
 				continue;
 			svc->last_pid = pid;
 			svc->pid = 0;
+			/* the service's own status, as its namespace's init saw it */
+			spawn_read_status(svc->status_fd, &st);
+			close_fd(&svc->status_fd);
+			close_fd(&svc->netns_fd);
 			svc->last_status = st;
 			svc->has_status = true;
 			svc_handle(svc, EV_EXIT);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "manifest.h"
+#include "isolate/seccomp.h"
 #include "probe.h"
 
 #include <sys/types.h>
@@ -66,10 +67,15 @@ struct service {
 	bool ready_failed;    /* this run missed its ready_timeout */
 
 	pid_t pid;
-	pid_t last_pid; /* of the run that ended last: its process group */
-	pid_t sid;	/* the session every run opens: its first pid */
-	int report_fd;	/* child's setup report pipe, -1 when closed */
-	bool spawned;	/* exec succeeded for this run */
+	pid_t last_pid;	   /* of the run that ended last: its process group */
+	pid_t sid;	   /* the session every run opens: its first pid */
+	int report_fd;	   /* child's setup report pipe, -1 when closed */
+	int status_fd;	   /* PID namespace: the service's real wait status, -1 if none */
+	int netns_fd;	   /* its own network namespace (for tcp/http probes), or -1 */
+	bool ns_init;	   /* pid is the init of the service's PID namespace */
+	struct sc_prog sc; /* compiled seccomp filter of sc_conf */
+	const struct svc_conf *sc_conf; /* the conf sc was compiled for */
+	bool spawned;			/* exec succeeded for this run */
 	uint64_t started_ms;
 	unsigned restarts;
 	bool has_status;
@@ -125,7 +131,13 @@ struct supervisor {
 	bool boot_stopped;	   /* a required mount failed: no services start */
 	bool exit_now;		   /* the loop should end (namespace or subreaper mode) */
 	int exit_code;
+	bool rootfs;   /* / is the initramfs: private roots need the bind-then-pivot path */
+	char *newroot; /* RUNTIME_DIR/root: where private roots are built */
 };
+
+/* What a spawn (or an exec probe) of @svc needs besides its conf. */
+struct spawn_io;
+void svc_spawn_io(struct service *svc, struct spawn_io *io);
 
 const char *svc_state_name(enum svc_state s);
 const char *health_name(enum health_state h);

@@ -2,11 +2,20 @@
 /*
  * spawn.c - the child's side of starting a service.
  *
- * Order (each step names itself in the report): signals, session, stdio,
- * environment, rlimits, oom_score_adj, identity, workdir, no_new_privs,
- * fds, exec. Everything after fork runs in the child, which only _exits.
+ * The child is cloned straight into the service's namespaces. Order (each
+ * step names itself in the report): the user namespace's id map, session,
+ * stdio, identity lookup, environment, no_new_privs, the private root
+ * (isolate/mount.c: root, /dev, /proc, /tmp, /run, volumes, secrets,
+ * pivot_root, mountinfo check), loopback, hostname; then, with a PID
+ * namespace, a fork: the first process stays as the namespace's init and
+ * the service goes on with signals, rlimits, oom_score_adj, capabilities
+ * and identity, workdir, fds, seccomp, exec. Everything after fork runs in
+ * the child, which only _exits.
  */
 #include "spawn.h"
+#include "isolate/caps.h"
+#include "isolate/mount.h"
+#include "isolate/ns.h"
 #include "users.h"
 #include "util.h"
 
@@ -19,6 +28,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -33,27 +44,15 @@ const char *spawn_unsupported(const struct svc_conf *c)
 		uint64_t bit;
 		const char *key;
 	} later[] = {
-		{SET_NAMESPACES, "namespaces"},
-		{SET_NETWORK, "network"},
-		{SET_BRIDGE, "bridge"},
-		{SET_ADDRESS, "address"},
-		{SET_SUBNET, "subnet"},
-		{SET_PUBLISH, "publish"},
-		{SET_EGRESS, "egress"},
-		{SET_HOSTNAME, "hostname"},
-		{SET_ROOT, "root"},
-		{SET_VOLUMES, "volumes"},
-		{SET_SECRETS, "secrets"},
-		{SET_CAPABILITIES, "capabilities"},
-		{SET_SECCOMP, "seccomp"},
-		{SET_SECCOMP_ALLOW, "seccomp_allow"},
-		{SET_MEMORY_MAX, "memory_max"},
-		{SET_MEMORY_HIGH, "memory_high"},
-		{SET_CPU_MAX, "cpu_max"},
-		{SET_PIDS_MAX, "pids_max"},
-		{SET_IO_WEIGHT, "io_weight"},
+		{SET_BRIDGE, "bridge"},		  {SET_ADDRESS, "address"},
+		{SET_SUBNET, "subnet"},		  {SET_PUBLISH, "publish"},
+		{SET_EGRESS, "egress"},		  {SET_MEMORY_MAX, "memory_max"},
+		{SET_MEMORY_HIGH, "memory_high"}, {SET_CPU_MAX, "cpu_max"},
+		{SET_PIDS_MAX, "pids_max"},	  {SET_IO_WEIGHT, "io_weight"},
 	};
 
+	if (c->network == NET_BRIDGE)
+		return "network = bridge";
 	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
 		if (c->set & later[i].bit)
 			return later[i].key;
@@ -261,11 +260,12 @@ static int setup_identity(const struct ident *id, struct nerr *e)
 }
 
 /* What the loop-facing side of readiness needs in the child's environment. */
-static int notify_env(const struct spawn_io *io, char ***envp, struct nerr *e)
+static int notify_env(const struct spawn_io *io, bool private_root, char ***envp, struct nerr *e)
 {
 	int n = strv_len(*envp);
+	const char *sock = private_root ? MNT_NOTIFY_SOCKET : io->notify_socket;
 
-	if ((io->notify_socket && env_setf(envp, &n, "NOTIFY_SOCKET=%s", io->notify_socket)) ||
+	if ((io->notify_socket && env_setf(envp, &n, "NOTIFY_SOCKET=%s", sock)) ||
 	    (io->watchdog_usec &&
 	     (env_setf(envp, &n, "WATCHDOG_USEC=%llu", (unsigned long long)io->watchdog_usec) ||
 	      env_setf(envp, &n, "WATCHDOG_PID=%d", (int)getpid()))))
@@ -273,37 +273,106 @@ static int notify_env(const struct spawn_io *io, char ***envp, struct nerr *e)
 	return 0;
 }
 
-static int child_setup(const struct svc_conf *c, const struct spawn_io *io, struct nerr *e,
-		       char ***envp)
-{
+/* Everything the child works from, decided before or after fork. */
+struct child {
+	const struct svc_conf *c;
+	const struct spawn_io *io;
+	unsigned long flags; /* CLONE_NEW* */
 	struct ident id;
+	uint64_t caps;
+	char **envp;
+	int report_fd, status_fd, sync_fd;
+};
+
+static const char *root_prefix(const struct svc_conf *c)
+{
+	return c->isolate && c->root && strcmp(c->root, "host") ? c->root : "";
+}
+
+/*
+ * Steps 1-9 of the issue's order, in the namespaces: identity looked up in
+ * the service's root, environment, no_new_privs, the private root, the
+ * network and the hostname. Runs in the process that becomes PID 1 of the
+ * service's PID namespace when it has one.
+ */
+static int setup_namespaces(struct child *ch, struct nerr *e)
+{
+	const struct svc_conf *c = ch->c;
+	struct mnt_plan *plan = NULL;
 	int r;
 
-	spawn_reset_signals();
+	if (ch->flags & CLONE_NEWUSER) {
+		char b;
+
+		/* the supervisor writes our id maps, then closes its end */
+		while (read(ch->sync_fd, &b, 1) < 0 && errno == EINTR)
+			;
+		close(ch->sync_fd);
+	}
+	/*
+	 * Until ns_become_root() below we are still the host's root to the
+	 * host's files: everything read from the host is opened first.
+	 */
 	if (setsid() < 0)
 		return nerr_set(e, "setsid", errno, "setsid: %s", strerror(errno));
-	r = setup_stdio(c, io, e);
-	if (r)
-		return r;
-	r = ident_resolve("", c->user, c->groups, &id, e);
-	if (r)
-		return r;
-	r = spawn_build_env(c, id.home, envp, e);
+	r = setup_stdio(c, ch->io, e);
 	if (!r)
-		r = notify_env(io, envp, e);
+		r = ident_resolve(root_prefix(c), c->user, c->groups, &ch->id, e);
+	if (!r)
+		r = spawn_build_env(c, ch->id.home, &ch->envp, e);
+	if (!r && c->isolate)
+		r = caps_mask(c, &ch->caps, e);
 	if (r)
 		return r;
-	r = setup_limits(c, e);
-	if (r)
-		return r;
-	r = setup_identity(&id, e);
+	if (c->isolate && c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return nerr_set(e, "no_new_privileges", errno, "prctl: %s", strerror(errno));
+	if (ch->flags & CLONE_NEWNS) {
+		plan = calloc(1, sizeof(*plan));
+		if (!plan)
+			return nerr_set(e, "mount", ENOMEM, "out of memory");
+		plan->c = c;
+		plan->id = &ch->id;
+		plan->newroot = ch->io->newroot;
+		plan->rootfs = ch->io->rootfs;
+		plan->notify_socket = ch->io->notify_socket;
+		r = mnt_prepare(plan, e);
+		if (r)
+			return r;
+	}
+	if ((ch->flags & CLONE_NEWUSER) && ns_become_root(e))
+		return -EPERM;
+	if (plan && mnt_build(plan, e))
+		return -EIO;
+	if ((ch->flags & CLONE_NEWNET) && c->network == NET_NONE && ns_loopback_up(e))
+		return -EIO;
+	if ((ch->flags & CLONE_NEWUTS) && ns_hostname(c, e))
+		return -EIO;
+	return 0;
+}
+
+/* Steps 9-12 in the service's own process: limits, identity, fds, seccomp. */
+static int setup_process(struct child *ch, struct nerr *e)
+{
+	const struct svc_conf *c = ch->c;
+	const struct spawn_io *io = ch->io;
+	int r;
+
+	/* without no_new_privs a filter loads only while CAP_SYS_ADMIN is held */
+	bool early_sc = c->isolate && io->seccomp && !c->no_new_privileges;
+
+	spawn_reset_signals();
+	r = notify_env(io, ch->flags & CLONE_NEWNS, &ch->envp, e);
+	if (!r)
+		r = setup_limits(c, e);
+	if (!r && early_sc)
+		r = sc_load(io->seccomp, e);
+	if (!r)
+		r = c->isolate ? caps_apply(ch->caps, &ch->id, e) : setup_identity(&ch->id, e);
 	if (r)
 		return r;
 	if (chdir(c->workdir ? c->workdir : "/") < 0)
 		return nerr_set(e, "workdir", errno, "%s: %s", c->workdir ? c->workdir : "/",
 				strerror(errno));
-	if (c->isolate && c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return nerr_set(e, "no_new_privileges", errno, "prctl: %s", strerror(errno));
 	/* Everything above 2 closes at exec; the report pipe too. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		for (int fd = 3; fd < 1024; fd++)
@@ -319,6 +388,9 @@ static int child_setup(const struct svc_conf *c, const struct spawn_io *io, stru
 			return nerr_set(e, "ready", errno, "fd %d: %s", io->ready_fdnum,
 					strerror(errno));
 	}
+	/* last: the filter must allow only what exec and the service need */
+	if (c->isolate && io->seccomp && !early_sc)
+		return sc_load(io->seccomp, e);
 	return 0;
 }
 
@@ -332,46 +404,159 @@ static void child_report(int fd, const struct nerr *e, int code)
 	(void)n;
 }
 
-pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *report_fd,
-		    struct nerr *e)
+static void __attribute__((noreturn)) child_fail(struct child *ch, struct nerr *e, int code)
 {
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return nerr_set(e, "spawn", errno, "pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		int err = errno;
-
-		close(p[0]);
-		close(p[1]);
-		return nerr_set(e, "spawn", err, "fork: %s", strerror(err));
-	}
-	if (pid == 0) {
-		char **envp = NULL;
-		struct nerr ce = {0};
-
-		close(p[0]);
-		if (child_setup(c, io, &ce, &envp)) {
-			child_report(p[1], &ce, 126);
-			_exit(126);
-		}
-		environ = envp;
-		execvp(c->argv[0], c->argv);
-		int err = errno, code = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
-
-		nerr_set(&ce, "exec", err, "%s: %s", c->argv[0], strerror(err));
-		child_report(p[1], &ce, code);
-		_exit(code);
-	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	*report_fd = p[0];
-	return pid;
+	child_report(ch->report_fd, e, code);
+	_exit(code);
 }
 
-pid_t spawn_probe(const struct svc_conf *c, char *const *argv, struct nerr *e)
+/*
+ * The service's process: exec, or report why not. With a PID namespace
+ * the process that arrives here first forks the service and stays behind
+ * as the namespace's init, holding nothing of the host.
+ */
+static void __attribute__((noreturn)) child_main(struct child *ch)
+{
+	struct nerr e = {0};
+	int err, code;
+
+	if (setup_namespaces(ch, &e))
+		child_fail(ch, &e, 126);
+	if (ch->flags & CLONE_NEWPID) {
+		pid_t svc = fork();
+
+		if (svc < 0) {
+			nerr_set(&e, "spawn", errno, "fork in the PID namespace: %s",
+				 strerror(errno));
+			child_fail(ch, &e, 126);
+		}
+		if (svc > 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			/* keep only the status pipe; the report pipe's EOF means exec */
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+			if (dup2(ch->status_fd, 3) == 3)
+				syscall(SYS_close_range, 4U, ~0U, 0U);
+			caps_ns_init(&e);
+			ns_init_run(svc, 3);
+		}
+		close(ch->status_fd);
+	}
+	if (setup_process(ch, &e))
+		child_fail(ch, &e, 126);
+	environ = ch->envp;
+	execvp(ch->c->argv[0], ch->c->argv);
+	err = errno;
+	code = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+	nerr_set(&e, "exec", err, "%s: %s", ch->c->argv[0], strerror(err));
+	child_fail(ch, &e, code);
+}
+
+static void close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct spawn_out *out,
+		  struct nerr *e)
+{
+	struct child ch = {.c = c, .io = io, .flags = ns_clone_flags(c)};
+	int rep[2] = {-1, -1}, st[2] = {-1, -1}, sy[2] = {-1, -1};
+	pid_t pid;
+
+	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
+	    ((ch.flags & CLONE_NEWUSER) && pipe2(sy, O_CLOEXEC) < 0)) {
+		int err = errno;
+
+		close_pair(rep);
+		close_pair(st);
+		close_pair(sy);
+		return nerr_set(e, "spawn", err, "pipe: %s", strerror(err));
+	}
+	pid = ch.flags ? ns_clone(ch.flags) : fork();
+	if (pid == 0) {
+		close(rep[0]);
+		if (st[0] >= 0)
+			close(st[0]);
+		if (sy[1] >= 0)
+			close(sy[1]);
+		ch.report_fd = rep[1];
+		ch.status_fd = st[1];
+		ch.sync_fd = sy[0];
+		child_main(&ch);
+	}
+	if (pid < 0)
+		pid = -errno;
+	close(rep[1]);
+	if (st[1] >= 0)
+		close(st[1]);
+	if (sy[0] >= 0)
+		close(sy[0]);
+	if (pid > 0 && (ch.flags & CLONE_NEWUSER) && ns_write_maps(pid, io->uid_base, e) < 0) {
+		kill(pid, SIGKILL);
+		pid = -e->err;
+	}
+	if (sy[1] >= 0)
+		close(sy[1]);
+	if (pid < 0) {
+		int err = -pid;
+
+		close(rep[0]);
+		if (st[0] >= 0)
+			close(st[0]);
+		if (!e->what[0])
+			nerr_set(e, "spawn", err, "clone: %s", strerror(err));
+		return -err;
+	}
+	fcntl(rep[0], F_SETFL, O_NONBLOCK);
+	out->pid = pid;
+	out->report_fd = rep[0];
+	out->status_fd = st[0];
+	if (st[0] >= 0)
+		fcntl(st[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+int spawn_read_status(int fd, int *status)
+{
+	int st;
+
+	if (fd < 0 || read(fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
+		return 0;
+	*status = st;
+	return 1;
+}
+
+/*
+ * The probe's process, in the service's namespaces: the same identity,
+ * capabilities and filter as the service itself, output to /dev/null.
+ */
+static void __attribute__((noreturn)) probe_main(struct child *ch, char *const *argv)
+{
+	struct nerr e = {0};
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		_exit(126);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (ch->c->isolate && ch->c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		_exit(126);
+	if (setup_process(ch, &e))
+		_exit(126);
+	environ = ch->envp;
+	execvp(argv[0], argv);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
+		  char *const *argv, struct nerr *e)
 {
 	pid_t pid = fork();
 
@@ -379,17 +564,37 @@ pid_t spawn_probe(const struct svc_conf *c, char *const *argv, struct nerr *e)
 		return nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		struct svc_conf quiet = *c;
-		struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1};
-		char **envp = NULL;
+		struct spawn_io pio = *io;
+		struct child ch = {.c = &quiet, .io = &pio, .flags = ns_clone_flags(c)};
 		struct nerr ce = {0};
+		int st;
 
 		quiet.out.kind = OUT_NULL;
 		quiet.err.kind = OUT_NULL;
-		if (child_setup(&quiet, &io, &ce, &envp))
+		pio.ready_fd = -1;
+		pio.notify_socket = NULL;
+		pio.watchdog_usec = 0;
+		/* what is read from the host's files, before its root is left */
+		if (setsid() < 0 ||
+		    ident_resolve(root_prefix(c), c->user, c->groups, &ch.id, &ce) ||
+		    spawn_build_env(c, ch.id.home, &ch.envp, &ce) ||
+		    (c->isolate && caps_mask(c, &ch.caps, &ce)) ||
+		    (ch.flags && ns_join(c, target, &ce)))
 			_exit(126);
-		environ = envp;
-		execvp(argv[0], argv);
-		_exit(errno == ENOENT ? 127 : 126);
+		if (!(ch.flags & CLONE_NEWPID))
+			probe_main(&ch, argv);
+		/* inside the PID namespace only a child is; wait for it */
+		pid_t p = fork();
+
+		if (p < 0)
+			_exit(126);
+		if (p == 0)
+			probe_main(&ch, argv);
+		spawn_reset_signals();
+		while (waitpid(p, &st, 0) < 0)
+			if (errno != EINTR)
+				_exit(126);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	return pid;
 }

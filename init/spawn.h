@@ -9,6 +9,7 @@
 #define NUCLEUS_SPAWN_H
 
 #include "manifest.h"
+#include "isolate/seccomp.h"
 #include <sys/types.h>
 
 struct spawn_report {
@@ -24,6 +25,18 @@ struct spawn_io {
 	int ready_fdnum;	   /* N */
 	const char *notify_socket; /* NOTIFY_SOCKET, or NULL */
 	uint64_t watchdog_usec;	   /* WATCHDOG_USEC, or 0 */
+	/* isolation */
+	const struct sc_prog *seccomp; /* compiled filter, NULL for none */
+	const char *newroot;	       /* empty host directory the private root is built on */
+	bool rootfs;		       /* the host's / is the initramfs */
+	uid_t uid_base;		       /* user namespace: host id of uid 0 inside */
+};
+
+/* What the supervisor keeps of a started service. */
+struct spawn_out {
+	pid_t pid;     /* the process to wait for: the service, or its namespace's init */
+	int report_fd; /* setup report pipe (read end) */
+	int status_fd; /* with a PID namespace: the service's real wait status, else -1 */
 };
 
 /*
@@ -32,9 +45,15 @@ struct spawn_io {
  */
 const char *spawn_unsupported(const struct svc_conf *c);
 
-/* Forks and sets up the service; *report_fd receives the pipe's read end. */
-pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *report_fd,
-		    struct nerr *e);
+/* Forks (clones) and sets up the service. Returns 0 or -errno with @e. */
+int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct spawn_out *out,
+		  struct nerr *e);
+
+/*
+ * spawn_read_status - the service's own wait status that the init of its
+ * PID namespace wrote before it exited; 0 when there was none.
+ */
+int spawn_read_status(int fd, int *status);
 
 /*
  * spawn_read_report - reads what the child said. Returns 1 with @r filled
@@ -44,11 +63,13 @@ pid_t spawn_service(const struct svc_conf *c, const struct spawn_io *io, int *re
 int spawn_read_report(int fd, struct spawn_report *r);
 
 /*
- * spawn_probe - starts an exec probe as the service runs: its identity,
- * environment and workdir, output to /dev/null. This is the seam where the
- * service's namespaces are joined once it has them.
+ * spawn_probe - starts an exec probe as the service runs: it joins the
+ * namespaces (and so the root) of the running service @target, takes its
+ * identity, capabilities, environment, workdir and seccomp filter; output
+ * goes to /dev/null.
  */
-pid_t spawn_probe(const struct svc_conf *c, char *const *argv, struct nerr *e);
+pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
+		  char *const *argv, struct nerr *e);
 
 /* Builds the clean environment of a service; exposed for unit tests. */
 int spawn_build_env(const struct svc_conf *c, const char *home, char ***envp, struct nerr *e);

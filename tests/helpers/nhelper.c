@@ -19,6 +19,10 @@
  *   nhelper log-term FILE NAME      sleep; on SIGTERM append NAME to FILE, exit 0
  *   nhelper count-zombies           print the number of Z-state processes in /proc
  *   nhelper stamp FILE              append CLOCK_MONOTONIC in ms to FILE, exit 0
+ *   nhelper attack                  try what an attacker would from inside a
+ *                                   service; one line per attempt, "denied" or
+ *                                   "ALLOWED"; exit status: the number allowed
+ *   nhelper euid                    print the effective uid
  *   nhelper notify [--exit] [--watchdog MS FILE] DELAY_MS MSG...
  *                                   after DELAY_MS send MSG lines (READY=1 last)
  *                                   as one datagram to $NOTIFY_SOCKET; then exit 0
@@ -26,6 +30,13 @@
  *                                   MS until FILE exists (--watchdog)
  */
 #include <dirent.h>
+#include <linux/capability.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/ptrace.h>
+#include <sys/prctl.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -376,6 +387,142 @@ static __attribute__((noreturn)) int listen_mute(long port)
 			die("listen: accept failed");
 }
 
+/* ---- attack: what an isolated service must not be able to do ---- */
+
+static int allowed_count;
+
+static void verdict(const char *what, int ok, int err)
+{
+	if (ok) {
+		printf("%s: ALLOWED\n", what);
+		allowed_count++;
+	} else {
+		printf("%s: denied (%s)\n", what, strerror(err));
+	}
+	fflush(stdout);
+}
+
+/* A call that succeeds (returns >= 0) is a breach. */
+#define TRY(what, call)                                                                            \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long r_ = (long)(call);                                                            \
+		verdict(what, r_ >= 0, errno);                                                     \
+	} while (0)
+
+static int try_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	return fd;
+}
+
+/* Opening for writing is the breach: nothing is ever written. */
+static int try_open_write(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* Any byte read from a masked file is a breach. */
+static int try_read(const char *path)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0) {
+		errno = n == 0 ? ENODATA : errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int try_setns(void)
+{
+	int fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = setns(fd, 0);
+	close(fd);
+	return r;
+}
+
+static int try_clone_ns(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, 0L, 0L, 0L, 0L);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	return (int)pid;
+}
+
+static int try_capset(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[0].effective |= 1u << CAP_SYS_ADMIN;
+	d[0].permitted |= 1u << CAP_SYS_ADMIN;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -1;
+	/* capset may "succeed" only if the capability really is there now */
+	if (syscall(SYS_capget, &h, d) < 0 || !(d[0].effective & (1u << CAP_SYS_ADMIN))) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static int attack(void)
+{
+	TRY("mount", mount("none", "/tmp", "tmpfs", 0, NULL));
+	TRY("umount", umount2("/proc", MNT_DETACH));
+	TRY("unshare user", unshare(CLONE_NEWUSER));
+	TRY("unshare mount", unshare(CLONE_NEWNS));
+	TRY("clone with CLONE_NEWPID", try_clone_ns());
+	TRY("setns", try_setns());
+	TRY("write /etc", try_create("/etc/nucleus-attack"));
+	TRY("write /usr", try_create("/usr/nucleus-attack"));
+	TRY("write /", try_create("/nucleus-attack"));
+	TRY("write /proc/sysrq-trigger", try_open_write("/proc/sysrq-trigger"));
+	TRY("write /sys", try_create("/sys/nucleus-attack"));
+	TRY("write /sys/class/net/lo/mtu", try_open_write("/sys/class/net/lo/mtu"));
+	TRY("sethostname", sethostname("pwned", 5));
+	TRY("mknod", mknod("/tmp/nucleus-null", S_IFCHR | 0666, makedev(1, 3)));
+	TRY("chroot", chroot("/tmp"));
+	TRY("read /proc/kcore", try_read("/proc/kcore"));
+	TRY("read /proc/kallsyms", try_read("/proc/kallsyms"));
+	TRY("raise CAP_SYS_ADMIN", try_capset());
+	TRY("ambient CAP_SYS_ADMIN",
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0));
+	TRY("ptrace pid 1", ptrace(PTRACE_ATTACH, 1, NULL, NULL));
+	TRY("bpf", syscall(SYS_bpf, 0, NULL, 0));
+	TRY("init_module", syscall(SYS_init_module, NULL, 0UL, ""));
+	TRY("keyctl", syscall(SYS_keyctl, 0, 0L, 0L, 0L, 0L));
+	if (getuid() != 0)
+		TRY("setuid 0", setuid(0));
+	return allowed_count;
+}
+
 int main(int argc, char **argv)
 {
 	extern char **environ;
@@ -439,6 +586,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "notify"))
 		return notify(argc, argv);
+	if (!strcmp(cmd, "attack") && argc == 2)
+		return attack();
+	if (!strcmp(cmd, "euid") && argc == 2) {
+		printf("%u\n", (unsigned)geteuid());
+		return 0;
+	}
 	if (!strcmp(cmd, "stamp") && argc == 3) {
 		struct timespec ts;
 		char buf[32];

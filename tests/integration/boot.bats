@@ -10,13 +10,16 @@ teardown() { nuc_teardown; }
 @test "a bad manifest at boot is reported line by line and the valid services run" {
 	write_manifest <<EOF
 [service.good]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.bad]
+isolate = no
 exec = $NHELPER sleep 100
 colour = red
 
 [service.alsogood]
+isolate = no
 type = oneshot
 exec = $NHELPER touch $T/ran
 EOF
@@ -24,7 +27,7 @@ EOF
 	wait_for_state good ready
 	wait_for_state alsogood exited
 	[ -e "$T/ran" ]
-	grep -q "$M:6: .*colour" "$LOG"
+	grep -q "$M:8: .*colour" "$LOG"
 	# the invalid service does not run
 	[ "$(ns_procs | wc -l)" -eq 1 ]
 	if svc_json bad >/dev/null 2>&1; then
@@ -36,20 +39,23 @@ EOF
 @test "a service depending on an invalid one does not start; the others do" {
 	write_manifest <<EOF
 [service.bad]
+isolate = no
 exec = $NHELPER sleep 100
 stop_timeout = whenever
 
 [service.needsbad]
+isolate = no
 exec = $NHELPER sleep 100
 requires = bad
 
 [service.good]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
 	wait_for_state good ready
 	holds 0.3 ns_procs_are 1
-	grep -q "$M:3: .*stop_timeout" "$LOG"
+	grep -q "$M:4: .*stop_timeout" "$LOG"
 }
 
 @test "a missing manifest at boot is reported and nucleus-init keeps running" {
@@ -68,6 +74,7 @@ EOF
 on_empty = sometimes
 
 [service.never]
+isolate = no
 type = oneshot
 exec = $NHELPER touch $T/ran
 EOF
@@ -81,10 +88,12 @@ EOF
 @test "a service asking for a key not built yet fails naming the key; others run" {
 	write_manifest <<EOF
 [service.limited]
+isolate = no
 exec = $NHELPER sleep 100
 memory_max = 64M
 
 [service.plain]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -97,38 +106,34 @@ EOF
 	grep -q 'limited: memory_max: not supported' "$LOG"
 }
 
-@test "every not-yet-built isolation, cgroup and network key is refused, not ignored" {
+@test "every not-yet-built cgroup and network key is refused, not ignored" {
 	write_manifest <<EOF
 [service.k1]
+isolate = no
 exec = $NHELPER sleep 100
 pids_max = 10
 
 [service.k2]
 exec = $NHELPER sleep 100
-capabilities = NET_BIND_SERVICE
+network = bridge
 
 [service.k3]
-exec = $NHELPER sleep 100
-network = none
-
-[service.k4]
-exec = $NHELPER sleep 100
-seccomp = none
-
-[service.k5]
+isolate = no
 exec = $NHELPER sleep 100
 cpu_max = 50%
 
-[service.k6]
+[service.k4]
+isolate = no
 exec = $NHELPER sleep 100
-volumes = tmpfs:/data
+io_weight = 50
 
 [service.ok]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
 	wait_for_state ok ready
-	for k in k1:pids_max k2:capabilities k3:network k4:seccomp k5:cpu_max k6:volumes; do
+	for k in k1:pids_max "k2:network = bridge" k3:cpu_max k4:io_weight; do
 		wait_for_state "${k%%:*}" failed
 		[[ "$(svc_get "${k%%:*}" error)" == "${k#*:}: not supported"* ]]
 	done
@@ -137,10 +142,12 @@ EOF
 @test "a dependent of a service with an unbuilt key fails, naming the dependency" {
 	write_manifest <<EOF
 [service.limited]
+isolate = no
 exec = $NHELPER sleep 100
 memory_max = 64M
 
 [service.app]
+isolate = no
 exec = $NHELPER sleep 100
 requires = limited
 EOF

@@ -10,13 +10,16 @@ teardown() { nuc_teardown; }
 three_services() {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.job]
+isolate = no
 type = oneshot
 exec = $NHELPER exit 0
 
 [service.broken]
+isolate = no
 exec = /nonexistent/x
 EOF
 }
@@ -79,6 +82,7 @@ json_keys() {
 @test "uptime_ms and since_ms count milliseconds" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -106,6 +110,7 @@ _uptime_at_least() {
 @test "error strings are valid JSON: quotes and backslashes escaped" {
 	write_manifest <<EOF
 [service.quoted]
+isolate = no
 exec = "/nonexistent/a \\"b\\" c\\\\d"
 EOF
 	cat "$M"

@@ -26,12 +26,14 @@ oneshot_first_sections() {
 	# app fails at once (restart = never) if the oneshot's file is not there
 	section app <<EOF
 [service.app]
+isolate = no
 exec = sh -c 'test -e $T/prepared && exec $NHELPER sleep 100'
 after = prepare
 restart = never
 EOF
 	section prepare <<EOF
 [service.prepare]
+isolate = no
 type = oneshot
 exec = $NHELPER touch $T/prepared 400
 EOF
@@ -65,16 +67,19 @@ check_oneshot_first() {
 @test "oneshots chained with after run one after the other" {
 	write_manifest <<EOF
 [service.third]
+isolate = no
 type = oneshot
 exec = sh -c 'echo third >>$T/order'
 after = second
 
 [service.second]
+isolate = no
 type = oneshot
 exec = sh -c 'sleep 0.1 && echo second >>$T/order'
 after = first
 
 [service.first]
+isolate = no
 type = oneshot
 exec = sh -c 'sleep 0.2 && echo first >>$T/order'
 EOF
@@ -86,16 +91,19 @@ EOF
 chain_sections() {
 	section c <<EOF
 [service.c]
+isolate = no
 exec = $NHELPER sleep 100
 after = b
 EOF
 	section b <<EOF
 [service.b]
+isolate = no
 exec = $NHELPER sleep 100
 after = a
 EOF
 	section a <<EOF
 [service.a]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 }
@@ -127,11 +135,13 @@ check_chain() {
 restarting_sections() {
 	section user <<EOF
 [service.user]
+isolate = no
 exec = $NHELPER sleep 100
 after = base
 EOF
 	section base <<EOF
 [service.base]
+isolate = no
 type = oneshot
 exec = test -e $T/go
 restart = on-failure
@@ -170,10 +180,12 @@ _restarted() {
 @test "a required service that fails for good fails its dependent, naming it" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 requires = db
 
 [service.db]
+isolate = no
 exec = $NHELPER crash-after 10
 restart_delay = 20ms
 start_limit = 2/60s
@@ -188,10 +200,12 @@ EOF
 @test "a running dependent is stopped when its required service fails" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 requires = db
 
 [service.db]
+isolate = no
 exec = sh -c 'test -e $T/crash && exec $NHELPER exit 1 || exec $NHELPER sleep 100'
 restart_delay = 20ms
 start_limit = 2/60s
@@ -210,10 +224,12 @@ EOF
 @test "requires: stopping the dependency stops the dependent; starting it brings it back" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 requires = db
 
 [service.db]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -234,10 +250,12 @@ EOF
 @test "requires: a dependent started by hand pulls its dependency up" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 requires = db
 
 [service.db]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -253,10 +271,12 @@ EOF
 @test "after alone does not stop a dependent when the dependency stops" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 after = db
 
 [service.db]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -271,11 +291,13 @@ EOF
 failed_oneshot_sections() {
 	section app <<EOF
 [service.app]
+isolate = no
 exec = $NHELPER sleep 100
 requires = migrate
 EOF
 	section migrate <<EOF
 [service.migrate]
+isolate = no
 type = oneshot
 exec = $NHELPER exit 4 100
 restart = never
@@ -306,11 +328,13 @@ check_failed_oneshot() {
 @test "a dependent failed by its dependency comes back when the dependency is started again" {
 	write_manifest <<EOF
 [service.db]
+isolate = no
 exec = sh -c 'test -e $T/fixed && exec $NHELPER sleep 100 || exec $NHELPER exit 1'
 restart_delay = 20ms
 start_limit = 2/60s
 
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 requires = db
 EOF

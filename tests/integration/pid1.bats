@@ -19,9 +19,11 @@ _wakeups_are() {
 @test "an idle PID 1 does not wake up (no polling)" {
 	write_manifest <<EOF
 [service.idle]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.finished]
+isolate = no
 type = oneshot
 exec = $NHELPER exit 0
 EOF
@@ -44,10 +46,12 @@ _steady() {
 @test "PID 1 survives a service that kills every process it can (kill -KILL -1)" {
 	write_manifest <<EOF
 [service.victim]
+isolate = no
 exec = $NHELPER sleep 100
 restart_delay = 50ms
 
 [service.killer]
+isolate = no
 type = oneshot
 exec = sh -c 'kill -KILL -1'
 after = victim
@@ -70,6 +74,7 @@ _restarted() {
 @test "PID 1 survives a service flooding it with output and keeps answering" {
 	write_manifest <<EOF
 [service.flood]
+isolate = no
 exec = sh -c 'yes flooding-the-console-with-a-long-line-of-text | head -c 20000000 && exec $NHELPER sleep 100'
 EOF
 	nuc_start
@@ -91,9 +96,11 @@ _flood_done() {
 @test "SIGTERM to PID 1 from a service inside the namespace shuts down cleanly" {
 	write_manifest <<EOF
 [service.other]
+isolate = no
 exec = $NHELPER log-term $T/stops other
 
 [service.admin]
+isolate = no
 type = oneshot
 exec = sh -c 'sleep 0.2 && kill -TERM 1'
 after = other

@@ -29,9 +29,11 @@ start_netns() {
 	command -v systemd-notify
 	write_manifest <<-EOF
 		[service.n]
+		isolate = no
 		exec = /bin/sh -c "$NHELPER sleep 0.5; systemd-notify --ready --status='serving 3 clients'; exec $NHELPER sleep 100"
 		ready = notify
 		[service.dep]
+		isolate = no
 		exec = $NHELPER sleep 100
 		after = n
 	EOF
@@ -46,6 +48,7 @@ start_netns() {
 @test "ready=notify: our own sd_notify client, READY after STATUS, and NOTIFY_SOCKET is set" {
 	write_manifest <<-EOF
 		[service.n]
+		isolate = no
 		exec = $NHELPER notify 300 READY=1 STATUS=up
 		ready = notify
 	EOF
@@ -57,11 +60,13 @@ start_netns() {
 @test "ready=notify: processes outside the service cannot make it ready" {
 	write_manifest <<-EOF
 		[service.n]
+		isolate = no
 		exec = $NHELPER sleep 100
 		ready = notify
 		ready_timeout = 1500ms
 		restart = never
 		[service.other]
+		isolate = no
 		exec = /bin/sh -c "NOTIFY_SOCKET=$RUN/notify.sock exec $NHELPER notify --exit 200 READY=1"
 		type = oneshot
 	EOF
@@ -79,6 +84,7 @@ start_netns() {
 @test "ready=fd:3: a newline on fd 3 means ready" {
 	write_manifest <<-EOF
 		[service.f]
+		isolate = no
 		exec = /bin/sh -c "$NHELPER sleep 0.4; echo >&3; exec $NHELPER sleep 100"
 		ready = fd:3
 	EOF
@@ -90,9 +96,11 @@ start_netns() {
 @test "ready=tcp: ready once the port accepts, not before" {
 	write_manifest <<-EOF
 		[service.t]
+		isolate = no
 		exec = /bin/sh -c "$NHELPER sleep 0.7; exec $NHELPER listen 17001"
 		ready = tcp:127.0.0.1:17001
 		[service.after_t]
+		isolate = no
 		exec = $NHELPER sleep 100
 		requires = t
 	EOF
@@ -107,9 +115,11 @@ start_netns() {
 	echo hello >"$T/www/index.html"
 	write_manifest <<-EOF
 		[service.web]
+		isolate = no
 		exec = busybox httpd -f -p 127.0.0.1:17002 -h $T/www
 		ready = http://127.0.0.1:17002/index.html
 		[service.web404]
+		isolate = no
 		exec = busybox httpd -f -p 127.0.0.1:17003 -h $T/www
 		ready = http://127.0.0.1:17003/missing
 		ready_timeout = 1s
@@ -127,6 +137,7 @@ start_netns() {
 @test "ready=exec: the command runs as the service user until it exits 0" {
 	write_manifest <<-EOF
 		[service.e]
+		isolate = no
 		exec = /bin/sh -c "$NHELPER sleep 0.5; : > $T/flag; exec $NHELPER sleep 100"
 		ready = exec:/bin/sh -c "test -e $T/flag && id -u > $T/probe-uid"
 	EOF
@@ -139,6 +150,7 @@ start_netns() {
 @test "health: failures after ready make the service unhealthy and it is restarted" {
 	write_manifest <<-EOF
 		[service.h]
+		isolate = no
 		exec = $NHELPER sleep 100
 		health = exec:/bin/sh -c "test ! -e $T/sick"
 		health_interval = 150ms
@@ -162,6 +174,7 @@ start_netns() {
 @test "health: one success makes an unhealthy service healthy again (on_unhealthy = ignore)" {
 	write_manifest <<-EOF
 		[service.h]
+		isolate = no
 		exec = $NHELPER sleep 100
 		health = exec:/bin/sh -c "test ! -e $T/sick"
 		health_interval = 100ms
@@ -180,6 +193,7 @@ start_netns() {
 @test "health: failures inside health_start_period do not count" {
 	write_manifest <<-EOF
 		[service.h]
+		isolate = no
 		exec = $NHELPER sleep 100
 		health = exec:/bin/false
 		health_interval = 100ms
@@ -201,10 +215,12 @@ start_netns() {
 	echo ok >"$T/www/index.html"
 	write_manifest <<-EOF
 		[service.web]
+		isolate = no
 		exec = busybox httpd -f -p 127.0.0.1:17004 -h $T/www
 		health = http://127.0.0.1:17004/index.html
 		health_interval = 100ms
 		[service.hang]
+		isolate = no
 		exec = $NHELPER listen 17005
 		health = http://127.0.0.1:17005/
 		health_interval = 100ms
@@ -220,6 +236,7 @@ start_netns() {
 @test "watchdog: WATCHDOG_USEC is exported and a silent service is unhealthy at once" {
 	write_manifest <<-EOF
 		[service.w]
+		isolate = no
 		exec = /bin/sh -c "echo usec=\$WATCHDOG_USEC > $T/env; exec $NHELPER notify --watchdog 100 $T/stop-pinging 0 READY=1"
 		ready = notify
 		watchdog = 400ms
@@ -238,11 +255,13 @@ start_netns() {
 @test "requires gate: a dependency that never gets ready fails its dependents" {
 	write_manifest <<-EOF
 		[service.db]
+		isolate = no
 		exec = $NHELPER sleep 100
 		ready = tcp:127.0.0.1:1
 		ready_timeout = 500ms
 		restart = never
 		[service.app]
+		isolate = no
 		exec = $NHELPER sleep 100
 		requires = db
 	EOF

@@ -15,9 +15,11 @@ logs_have() {
 @test "a missing binary fails the service with exit 127 and the exec error" {
 	write_manifest <<EOF
 [service.ghost]
+isolate = no
 exec = /nonexistent/binary --flag
 
 [service.fine]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -34,6 +36,7 @@ EOF
 @test "a command not found in PATH fails with 127" {
 	write_manifest <<EOF
 [service.ghost]
+isolate = no
 exec = no-such-command-anywhere
 EOF
 	nuc_start
@@ -47,6 +50,7 @@ EOF
 	chmod 644 "$T/data"
 	write_manifest <<EOF
 [service.data]
+isolate = no
 exec = $T/data
 EOF
 	nuc_start
@@ -58,6 +62,7 @@ EOF
 @test "exec is split like a shell splits words, without running a shell" {
 	write_manifest <<EOF
 [service.args]
+isolate = no
 type = oneshot
 exec = /bin/sh -c 'printf "<%s>\\n" "\$@"' argv0 "two words" 'single q' back\\ slash "dq \\"inner\\"" '\$HOME' plain
 EOF
@@ -78,10 +83,12 @@ EOF
 @test "a user that does not exist fails the service with an error naming the user" {
 	write_manifest <<EOF
 [service.who]
+isolate = no
 exec = /usr/bin/id
 user = nosuchuser
 
 [service.fine]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -94,6 +101,7 @@ EOF
 @test "a group that does not exist fails the service with an error naming it" {
 	write_manifest <<EOF
 [service.who]
+isolate = no
 exec = /usr/bin/id
 user = nobody
 groups = nosuchgroup
@@ -106,6 +114,7 @@ EOF
 @test "user = nobody runs as nobody with its primary group and its HOME" {
 	write_manifest <<EOF
 [service.who]
+isolate = no
 type = oneshot
 exec = /bin/sh -c 'id && echo "home=\$HOME"'
 user = nobody
@@ -121,12 +130,14 @@ EOF
 @test "user = NAME:GROUP, numeric ids and supplementary groups" {
 	write_manifest <<EOF
 [service.named]
+isolate = no
 type = oneshot
 exec = /usr/bin/id
 user = nobody:users
 groups = users nogroup
 
 [service.numeric]
+isolate = no
 type = oneshot
 exec = /usr/bin/id -u
 user = 4321:4322
@@ -144,6 +155,7 @@ EOF
 @test "root keeps no supplementary groups it was not given" {
 	write_manifest <<EOF
 [service.who]
+isolate = no
 type = oneshot
 exec = /usr/bin/id
 EOF
@@ -158,15 +170,18 @@ EOF
 	mkdir "$T/work dir"
 	write_manifest <<EOF
 [service.wd]
+isolate = no
 type = oneshot
 exec = /bin/pwd
 workdir = $T/work dir
 
 [service.root]
+isolate = no
 type = oneshot
 exec = /bin/pwd
 
 [service.missing]
+isolate = no
 type = oneshot
 exec = /bin/pwd
 workdir = $T/nowhere
@@ -186,6 +201,7 @@ EOF
 @test "the environment is clean: PATH, HOME and what env gives" {
 	write_manifest <<EOF
 [service.env]
+isolate = no
 type = oneshot
 exec = $NHELPER env
 env = FOO=bar 'SPACED=a b' EMPTY=
@@ -208,6 +224,7 @@ GAMMA='single'
 EOF
 	write_manifest <<EOF
 [service.env]
+isolate = no
 type = oneshot
 exec = $NHELPER env
 env_file = $T/env
@@ -228,6 +245,7 @@ EOF
 @test "a missing env_file fails the service naming the file" {
 	write_manifest <<EOF
 [service.env]
+isolate = no
 exec = $NHELPER env
 env_file = $T/nope.env
 EOF
@@ -240,6 +258,7 @@ EOF
 	printf 'GOOD=1\nthis is not an assignment\n' >"$T/bad.env"
 	write_manifest <<EOF
 [service.env]
+isolate = no
 exec = $NHELPER env
 env_file = $T/bad.env
 EOF
@@ -251,6 +270,7 @@ EOF
 @test "stdout = log: lines go to nucleusctl logs and the console, prefixed" {
 	write_manifest <<EOF
 [service.talker]
+isolate = no
 exec = sh -c '$NHELPER print 3 hello && echo oops >&2 && exec $NHELPER sleep 100'
 EOF
 	nuc_start
@@ -268,6 +288,7 @@ oops" ]
 @test "a last line without a newline is captured when the service exits" {
 	write_manifest <<EOF
 [service.partial]
+isolate = no
 type = oneshot
 exec = printf 'first\\nno newline at the end'
 EOF
@@ -282,6 +303,7 @@ no newline at the end" ]
 @test "nucleusctl logs keeps the most recent lines of a chatty service" {
 	write_manifest <<EOF
 [service.chatty]
+isolate = no
 exec = sh -c '$NHELPER print 5000 line && exec $NHELPER sleep 100'
 stdout = log
 EOF
@@ -297,6 +319,7 @@ EOF
 	echo "before" >"$T/out.log"
 	write_manifest <<EOF
 [service.filer]
+isolate = no
 type = oneshot
 exec = sh -c '$NHELPER print 2 to-file && echo to-stderr >&2'
 stdout = file:$T/out.log
@@ -315,6 +338,7 @@ to-file 2" ]
 @test "stdout = null discards; stderr still logged" {
 	write_manifest <<EOF
 [service.quiet]
+isolate = no
 type = oneshot
 exec = sh -c 'echo silenced && echo kept >&2'
 stdout = null
@@ -328,6 +352,7 @@ EOF
 @test "stdout = console writes to the console without capturing" {
 	write_manifest <<EOF
 [service.loud]
+isolate = no
 type = oneshot
 exec = $NHELPER print 1 on-console
 stdout = console
@@ -341,6 +366,7 @@ EOF
 @test "a stdout file that cannot be opened fails the service naming the path" {
 	write_manifest <<EOF
 [service.badfile]
+isolate = no
 exec = $NHELPER sleep 100
 stdout = file:$T/no/such/dir/out.log
 EOF
@@ -352,6 +378,7 @@ EOF
 @test "services get no file descriptors beyond 0, 1 and 2" {
 	write_manifest <<EOF
 [service.fds]
+isolate = no
 type = oneshot
 exec = /bin/ls /proc/self/fd
 EOF

@@ -9,10 +9,12 @@ teardown() { nuc_teardown; }
 @test "1000 orphans reparented to PID 1 are all reaped, no zombie left" {
 	write_manifest <<EOF
 [service.spawner]
+isolate = no
 type = oneshot
 exec = $NHELPER orphans 1000
 
 [service.idle]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -28,6 +30,7 @@ EOF
 @test "orphans of a running service are reaped while it keeps running" {
 	write_manifest <<EOF
 [service.parent]
+isolate = no
 exec = sh -c '$NHELPER orphans 200 && exec $NHELPER sleep 100'
 EOF
 	nuc_start
@@ -42,6 +45,7 @@ EOF
 	# the orphans exit around the time the main process does
 	write_manifest <<EOF
 [service.mixed]
+isolate = no
 exec = sh -c '$NHELPER orphans 300 && exec $NHELPER exit 7'
 restart = never
 EOF

@@ -11,12 +11,15 @@ teardown() { nuc_teardown; }
 first_manifest() {
 	write_manifest <<EOF
 [service.keep]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.change]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.drop]
+isolate = no
 exec = $NHELPER log-term $T/stops drop
 EOF
 }
@@ -24,12 +27,15 @@ EOF
 second_manifest() {
 	write_manifest <<EOF
 [service.keep]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.change]
+isolate = no
 exec = $NHELPER sleep 200
 
 [service.fresh]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 }
@@ -84,18 +90,20 @@ _dropped() {
 	before=$(ctl status --json | grep -o '"name": "[a-z]*", "state": "[a-z]*", "pid": [0-9]*')
 	write_manifest <<EOF
 [service.keep]
+isolate = no
 exec = $NHELPER sleep 100
 colour = red
 
 [service.fresh]
+isolate = no
 exec = $NHELPER sleep 100
 stop_timeout = soon
 EOF
 	run ctl reload
 	echo "$output"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"$M:3: "*colour* ]]
-	[[ "$output" == *"$M:7: "*stop_timeout* ]]
+	[[ "$output" == *"$M:4: "*colour* ]]
+	[[ "$output" == *"$M:9: "*stop_timeout* ]]
 	holds 0.3 _status_is "$before"
 	[ ! -e "$T/stops" ]
 	refute ctl status fresh
@@ -133,12 +141,14 @@ EOF
 @test "reload restarts a failed service whose definition was fixed" {
 	write_manifest <<EOF
 [service.svc]
+isolate = no
 exec = /nonexistent/first
 EOF
 	nuc_start
 	wait_for_state svc failed
 	write_manifest <<EOF
 [service.svc]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	run ctl reload
@@ -161,20 +171,24 @@ EOF
 @test "reload with a new dependency orders the added services" {
 	write_manifest <<EOF
 [service.base]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
 	wait_for_state base ready
 	write_manifest <<EOF
 [service.base]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.late]
+isolate = no
 exec = sh -c 'test -e $T/prepared && exec $NHELPER sleep 100'
 after = prep
 restart = never
 
 [service.prep]
+isolate = no
 type = oneshot
 exec = $NHELPER touch $T/prepared 300
 EOF

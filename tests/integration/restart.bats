@@ -15,6 +15,7 @@ announced_delays() {
 @test "a failing service restarts with growing delays until start_limit marks it failed" {
 	write_manifest <<EOF
 [service.flaky]
+isolate = no
 exec = sh -c '$NHELPER stamp $T/starts && exec $NHELPER exit 1'
 restart_delay = 100ms
 restart_delay_max = 10s
@@ -44,6 +45,7 @@ EOF
 @test "a service in back-off shows state backoff between runs" {
 	write_manifest <<EOF
 [service.slowretry]
+isolate = no
 exec = $NHELPER exit 1
 restart_delay = 2s
 EOF
@@ -57,6 +59,7 @@ EOF
 @test "restart_delay_max caps the back-off" {
 	write_manifest <<EOF
 [service.capped]
+isolate = no
 exec = $NHELPER exit 2
 restart_delay = 50ms
 restart_delay_max = 100ms
@@ -72,6 +75,7 @@ EOF
 @test "restart = never leaves a failed longrun exited, not restarted" {
 	write_manifest <<EOF
 [service.once]
+isolate = no
 exec = $NHELPER exit 3
 restart = never
 restart_delay = 50ms
@@ -86,6 +90,7 @@ EOF
 @test "restart = on-failure does not restart a clean exit" {
 	write_manifest <<EOF
 [service.clean]
+isolate = no
 exec = sh -c '$NHELPER stamp $T/starts && exec $NHELPER exit 0'
 restart_delay = 50ms
 EOF
@@ -99,6 +104,7 @@ EOF
 @test "restart = on-failure restarts a service killed by a signal" {
 	write_manifest <<EOF
 [service.victim]
+isolate = no
 exec = $NHELPER pidfile $T/pid
 restart_delay = 1s
 EOF
@@ -120,6 +126,7 @@ EOF
 @test "restart = always restarts clean exits too, within start_limit" {
 	write_manifest <<EOF
 [service.loop]
+isolate = no
 exec = $NHELPER exit 0
 restart = always
 restart_delay = 20ms
@@ -145,6 +152,7 @@ exec $NHELPER sleep 100
 EOF
 	write_manifest <<EOF
 [service.resets]
+isolate = no
 exec = sh $T/flaky.sh
 restart_delay = 20ms
 restart_delay_max = 10s
@@ -165,6 +173,7 @@ _count_is() {
 	# at most 3 starts per 350ms, 200ms apart once the back-off is capped: never hit
 	write_manifest <<EOF
 [service.paced]
+isolate = no
 exec = sh -c '$NHELPER stamp $T/starts && exec $NHELPER exit 1'
 restart_delay = 200ms
 restart_delay_max = 200ms

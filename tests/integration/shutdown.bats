@@ -10,9 +10,11 @@ teardown() { nuc_teardown; }
 two_services() {
 	write_manifest <<EOF
 [service.a]
+isolate = no
 exec = $NHELPER log-term $T/stops a
 
 [service.b]
+isolate = no
 exec = $NHELPER log-term $T/stops b
 EOF
 }
@@ -71,17 +73,21 @@ EOF
 	# db <- app (after) <- web (requires app); lb after web; declared shuffled
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER log-term $T/stops web
 requires = app
 
 [service.db]
+isolate = no
 exec = $NHELPER log-term $T/stops db
 
 [service.lb]
+isolate = no
 exec = $NHELPER log-term $T/stops lb
 after = web
 
 [service.app]
+isolate = no
 exec = $NHELPER log-term $T/stops app
 after = db
 EOF
@@ -99,10 +105,12 @@ EOF
 @test "a service ignoring SIGTERM is killed after its stop_timeout during shutdown" {
 	write_manifest <<EOF
 [service.stubborn]
+isolate = no
 exec = $NHELPER ignore-term
 stop_timeout = 300ms
 
 [service.fine]
+isolate = no
 exec = $NHELPER log-term $T/stops fine
 EOF
 	nuc_start
@@ -125,6 +133,7 @@ EOF
 shutdown_timeout = 1s
 
 [service.stubborn]
+isolate = no
 exec = $NHELPER ignore-term
 stop_timeout = 60s
 EOF
@@ -144,6 +153,7 @@ EOF
 	# the service leaves a daemonised child that ignores SIGTERM
 	write_manifest <<EOF
 [service.leaky]
+isolate = no
 exec = sh -c 'setsid $NHELPER ignore-term & exec $NHELPER log-term $T/stops leaky'
 EOF
 	nuc_start
@@ -158,14 +168,17 @@ EOF
 @test "a shutdown requested while services still wait for dependencies does not deadlock" {
 	write_manifest <<EOF
 [service.slowprep]
+isolate = no
 type = oneshot
 exec = $NHELPER sleep 30
 
 [service.app]
+isolate = no
 exec = $NHELPER sleep 100
 requires = slowprep
 
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 after = app
 EOF
@@ -181,6 +194,7 @@ EOF
 @test "a shutdown while a service is in back-off does not wait for the back-off" {
 	write_manifest <<EOF
 [service.flaky]
+isolate = no
 exec = $NHELPER exit 1
 restart_delay = 30s
 EOF
@@ -197,10 +211,12 @@ EOF
 @test "SIGTERM right at boot, before services settle, still shuts down with 0" {
 	write_manifest <<EOF
 [service.prep]
+isolate = no
 type = oneshot
 exec = $NHELPER sleep 5
 
 [service.app]
+isolate = no
 exec = $NHELPER sleep 100
 after = prep
 EOF
@@ -223,10 +239,12 @@ _signals_blocked() {
 on_empty = poweroff
 
 [service.job]
+isolate = no
 type = oneshot
 exec = $NHELPER touch $T/done 200
 
 [service.short]
+isolate = no
 exec = $NHELPER exit 0 300
 EOF
 	nuc_start_bg
@@ -239,6 +257,7 @@ EOF
 @test "on_empty = stay (the default) keeps running with nothing left" {
 	write_manifest <<EOF
 [service.job]
+isolate = no
 type = oneshot
 exec = $NHELPER exit 0
 EOF
@@ -252,9 +271,11 @@ EOF
 @test "a critical service that fails shuts the system down (on_critical = poweroff)" {
 	write_manifest <<EOF
 [service.other]
+isolate = no
 exec = $NHELPER log-term $T/stops other
 
 [service.core]
+isolate = no
 exec = $NHELPER crash-after 200
 critical = yes
 on_critical = poweroff
@@ -272,6 +293,7 @@ EOF
 @test "a critical service with restart = never that dies shuts the system down" {
 	write_manifest <<EOF
 [service.core]
+isolate = no
 exec = $NHELPER crash-after 200
 critical = yes
 restart = never
@@ -286,10 +308,12 @@ EOF
 @test "a critical service with restart = never that exits 0 is done, not a crash" {
 	write_manifest <<EOF
 [service.core]
+isolate = no
 exec = $NHELPER exit 0 100
 critical = yes
 restart = never
 [service.other]
+isolate = no
 exec = $NHELPER sleep 100
 EOF
 	nuc_start
@@ -300,9 +324,11 @@ EOF
 @test "a non-critical service that fails does not shut the system down" {
 	write_manifest <<EOF
 [service.other]
+isolate = no
 exec = $NHELPER sleep 100
 
 [service.core]
+isolate = no
 exec = $NHELPER exit 1
 restart_delay = 20ms
 start_limit = 2/60s
@@ -316,6 +342,7 @@ EOF
 @test "stopping a critical service by hand is not a failure: no shutdown" {
 	write_manifest <<EOF
 [service.core]
+isolate = no
 exec = $NHELPER sleep 100
 critical = yes
 on_critical = poweroff
@@ -331,6 +358,7 @@ EOF
 @test "on_critical defaults to reboot, which ends a namespace with 0 as well" {
 	write_manifest <<EOF
 [service.core]
+isolate = no
 exec = /nonexistent/core
 critical = yes
 EOF
@@ -346,6 +374,7 @@ EOF
 	track_pid "$bystander"
 	write_manifest <<EOF
 [service.d]
+isolate = no
 type = oneshot
 exec = /bin/sh -c "setsid sh -c 'trap \"\" TERM; echo \\\$\\\$ > $T/daemon.pid; exec $NHELPER sleep 1000' >/dev/null 2>&1 & $NHELPER sleep 0.3"
 EOF

@@ -10,6 +10,7 @@ teardown() { nuc_teardown; }
 @test "stop escalates to SIGKILL after stop_timeout when SIGTERM is ignored" {
 	write_manifest <<EOF
 [service.stubborn]
+isolate = no
 exec = $NHELPER ignore-term
 stop_timeout = 500ms
 EOF
@@ -33,6 +34,7 @@ EOF
 @test "the SIGKILL after stop_timeout reaches the whole service, children too" {
 	write_manifest <<EOF
 [service.family]
+isolate = no
 exec = sh -c '$NHELPER ignore-term & exec $NHELPER ignore-term'
 stop_timeout = 300ms
 EOF
@@ -53,6 +55,7 @@ _two_ignoring() {
 @test "a service that honours SIGTERM stops cleanly with its exit status" {
 	write_manifest <<EOF
 [service.polite]
+isolate = no
 exec = $NHELPER record-signals $T/signals
 stop_timeout = 5s
 EOF
@@ -71,6 +74,7 @@ EOF
 @test "stop_signal chooses the signal (name without SIG)" {
 	write_manifest <<EOF
 [service.hup]
+isolate = no
 exec = $NHELPER record-signals $T/signals
 stop_signal = HUP
 stop_timeout = 300ms
@@ -88,6 +92,7 @@ EOF
 @test "stop_signal accepts the SIG prefix" {
 	write_manifest <<EOF
 [service.usr]
+isolate = no
 exec = $NHELPER record-signals $T/signals
 stop_signal = SIGUSR2
 stop_timeout = 300ms
@@ -103,6 +108,7 @@ EOF
 @test "a stopped service is not restarted, start brings it back, restart replaces it" {
 	write_manifest <<EOF
 [service.web]
+isolate = no
 exec = $NHELPER sleep 100
 restart = always
 restart_delay = 20ms
@@ -133,6 +139,7 @@ EOF
 @test "start of a service that cannot start answers failed with a non-zero exit" {
 	write_manifest <<EOF
 [service.broken]
+isolate = no
 exec = /nonexistent/binary
 EOF
 	nuc_start

@@ -27,10 +27,12 @@ options = noatime
 [service.writer]
 ; 200 records, each followed by a sync; then power off from inside
 type = oneshot
+volumes = /data:/data:rw
 exec = /bin/sh -c 'i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo "record $i" >>/data/records; sync; done; echo "wrote $i records"'
 
 [service.off]
 type = oneshot
+isolate = no
 after = writer
 exec = /sbin/nucleusctl poweroff
 INI

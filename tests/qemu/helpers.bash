@@ -21,6 +21,8 @@ bats_require_minimum_version 1.5.0
 # holds one service per line, so no line grows past the log's line buffer).
 QT_REPORTER='
 [service.reporter]
+; nucleusctl needs the control socket of the machine: no isolation
+isolate = no
 exec = /bin/sh -c '"'"'while :; do nucleusctl status --json | sed "s/^/NUCLEUS-STATUS /"; sleep 1; done'"'"'
 '
 

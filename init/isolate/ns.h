@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ns.h - a service's namespaces: the clone flags, the user namespace's id
+ * map, the small init that stands in as PID 1 of a service's PID
+ * namespace, hostname and loopback, and joining them again for probes.
+ */
+#ifndef NUCLEUS_ISOLATE_NS_H
+#define NUCLEUS_ISOLATE_NS_H
+
+#include "manifest.h"
+#include <sys/types.h>
+
+#define NS_UID_RANGE 65536u /* ids a user namespace maps: 0..65535 inside */
+
+/* CLONE_NEW* flags of @c's `namespaces` (0 when isolate = no). */
+unsigned long ns_clone_flags(const struct svc_conf *c);
+
+/* clone(2) like fork(2), into new namespaces: 0 in the child, pid or -errno. */
+pid_t ns_clone(unsigned long flags);
+
+/*
+ * ns_uid_slot_hash - the preferred slot of a service's host id range: the
+ * range starts at (slot << 16). Slots 1..NS_UID_SLOTS.
+ */
+#define NS_UID_SLOTS 16383u
+unsigned ns_uid_slot_hash(const char *name);
+
+/* Writes uid_map and gid_map of @pid: 0..65535 inside -> base.. outside. */
+int ns_write_maps(pid_t pid, uid_t base, struct nerr *e);
+
+/* In a fresh user namespace, once mapped: become its root (uid/gid 0). */
+int ns_become_root(struct nerr *e);
+
+/* uts: the service's hostname (its name unless `hostname` is set). */
+int ns_hostname(const struct svc_conf *c, struct nerr *e);
+
+/* network = none: the namespace's loopback up, nothing else. */
+int ns_loopback_up(struct nerr *e);
+
+/*
+ * ns_init_run - PID 1 of the service's PID namespace, after it forked the
+ * service as @child: reaps every process, forwards every signal to the
+ * service, and when the service ends writes its wait status to
+ * @status_fd (so the supervisor sees the real status, signals included),
+ * kills what is left in the namespace and exits. Never returns.
+ */
+void ns_init_run(pid_t child, int status_fd) __attribute__((noreturn));
+
+/*
+ * ns_join - enters the namespaces of the running service @pid (started
+ * with @c) through a pidfd: for exec probes. With a PID namespace the
+ * caller must fork once more to be inside it.
+ */
+int ns_join(const struct svc_conf *c, pid_t pid, struct nerr *e);
+
+#endif
