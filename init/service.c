@@ -386,7 +386,11 @@ void svc_spawn_io(struct service *svc, struct spawn_io *io)
 	io->uid_base = (svc->conf->namespaces & NS_USER) ? uid_base_of(s, svc) : 0;
 }
 
-/* Compiles the seccomp filter once per definition, in PID 1. */
+/*
+ * The seccomp filter, compiled in PID 1: once per definition for the
+ * built-in list (embedded, or cached by seccomp.c), at every start for a
+ * profile file.
+ */
 static int prepare_isolation(struct service *svc, struct nerr *e)
 {
 	struct supervisor *s = svc->sup;
@@ -395,7 +399,8 @@ static int prepare_isolation(struct service *svc, struct nerr *e)
 
 	if (!c->isolate)
 		return 0;
-	if (svc->sc_conf != c) {
+	/* a profile file is read again at every start, like any file a service uses */
+	if (svc->sc_conf != c || (c->seccomp && c->seccomp[0] == '/')) {
 		sc_prog_free(&svc->sc);
 		svc->sc_conf = NULL;
 		r = sc_compile(c, &svc->sc, e);

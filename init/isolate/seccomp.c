@@ -707,7 +707,8 @@ static int export_bpf(scmp_filter_ctx ctx, bool stub, struct sc_prog *prog, stru
  * The built-in filter depends only on seccomp_allow, and libseccomp takes
  * about 15 ms to build it (musl, this machine's CPU): PID 1 keeps the few
  * distinct ones it has built instead of stalling the loop on every start.
- * Profiles are built each time, since their file may change between starts.
+ * Profiles are built each time (PID 1 does it at every start of the
+ * service), since their file may change between starts.
  */
 #define SC_CACHE 16
 static struct {

@@ -618,3 +618,21 @@ EOF
 	[[ "$output" != *"nobody: isolate"* ]]
 	[[ "$output" == *"bad: seccomp: $T/bad:1: "* ]]
 }
+
+@test "seccomp: an edited profile file applies at the next start" {
+	printf 'default allow\nmkdir errno:EACCES\nmkdirat errno:EACCES\n' >"$T/profile"
+	write_manifest <<EOF2
+[service.p]
+exec = /bin/sh -c "mkdir /tmp/d && echo made || echo refused"
+seccomp = $T/profile
+type = oneshot
+stdout = file:$T/p.out
+EOF2
+	nuc_start
+	wait_for_state p exited 10
+	[ "$(cat "$T/p.out")" = refused ]
+	printf 'default allow\n' >"$T/profile"
+	ctl restart p
+	wait_for_state p exited 10
+	[ "$(tail -1 "$T/p.out")" = made ]
+}
