@@ -773,11 +773,9 @@ static int compile_default(const struct svc_conf *c, struct sc_prog *prog, struc
 
 #ifdef SC_EMBEDDED
 	if (!c->seccomp_allow || !c->seccomp_allow[0]) {
-		const struct sc_prog embedded = {.len = ARRAY_SIZE(sc_embedded),
-						 .filter = (struct sock_filter *)sc_embedded};
-
-		if (prog_copy(&embedded, prog))
-			return nerr_set(e, "seccomp", ENOMEM, "out of memory");
+		/* shared, read-only: every service points at the one array */
+		prog->len = ARRAY_SIZE(sc_embedded);
+		prog->filter = (struct sock_filter *)sc_embedded;
 		return 0;
 	}
 #endif
@@ -832,7 +830,10 @@ int sc_compile(const struct svc_conf *c, struct sc_prog *prog, struct nerr *e)
 
 void sc_prog_free(struct sc_prog *prog)
 {
-	free(prog->filter);
+#ifdef SC_EMBEDDED
+	if (prog->filter != sc_embedded)
+#endif
+		free(prog->filter);
 	prog->filter = NULL;
 	prog->len = 0;
 }

@@ -29,6 +29,8 @@ struct sc_prog {
  * default (or NULL) = the built-in allow-list plus seccomp_allow; a path =
  * that profile file (read here; its errors name file:line) plus
  * seccomp_allow; none = an empty @prog. Returns 0 or -errno and fills @e.
+ * The plain default points at the embedded, shared filter: treat @prog as
+ * read-only and release it only with sc_prog_free().
  */
 int sc_compile(const struct svc_conf *c, struct sc_prog *prog, struct nerr *e);
 
@@ -38,6 +40,7 @@ int sc_compile(const struct svc_conf *c, struct sc_prog *prog, struct nerr *e);
  * and what the unit tests compare the embedded copy with.
  */
 int sc_build_default(struct sc_prog *prog, struct nerr *e);
+/* Frees what sc_compile() allocated (never the embedded filter). */
 void sc_prog_free(struct sc_prog *prog);
 
 /*
