@@ -121,6 +121,8 @@ bench: all
 	@tests/bench/boot
 	@echo
 	@tests/bench/isolate
+	@echo
+	@tests/bench/cgroup
 
 kernel: deps
 

@@ -8,6 +8,7 @@
 #include "probe.h"
 #include "control.h"
 #include "stages.h"
+#include "isolate/cgroup.h"
 #include "isolate/seccomp.h"
 
 #include <signal.h>
@@ -221,6 +222,12 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		 : mode == MODE_NAMESPACE ? "pid namespace"
 					  : "subreaper",
 		 s->manifest_path);
+	if (cg_init() == 0)
+		log_info("cgroup v2: every service in its own group under %s", cg_base());
+	else
+		log_info("no cgroup v2 (%s): services run without groups, and a service "
+			 "with a limit fails",
+			 cg_why());
 	r = sup_load(s, true);
 
 	sigemptyset(&want);

@@ -11,6 +11,7 @@
  */
 #include "service.h"
 #include "spawn.h"
+#include "isolate/cgroup.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
 #include "stages.h"
@@ -114,6 +115,8 @@ static void reset_backoff(struct service *svc)
 	svc->nstarts = 0;
 }
 
+static void cg_release(struct service *svc);
+
 static void set_state(struct service *svc, enum svc_state st)
 {
 	struct supervisor *s = svc->sup;
@@ -122,6 +125,11 @@ static void set_state(struct service *svc, enum svc_state st)
 
 	if (old == st)
 		return;
+	if (st == ST_STOPPED || st == ST_EXITED || st == ST_FAILED) {
+		svc->state = st;
+		cg_release(svc); /* now, or when its last process is gone */
+		svc->state = old;
+	}
 	log_debug("%s: %s -> %s", svc->conf->name, state_names[old], state_names[st]);
 	svc->state = st;
 	if ((old == ST_STARTING || old == ST_READY) && st != ST_READY)
@@ -181,6 +189,9 @@ static void kill_group(struct service *svc, int sig)
 		kill(-svc->pid, sig);
 		kill(svc->pid, sig);
 	}
+	/* double-forked, setsid'd descendants are still in the cgroup */
+	if (sig == SIGKILL && svc->cg_fd >= 0)
+		cg_kill(svc->conf->name);
 }
 
 /* ---- output capture ---- */
@@ -384,6 +395,7 @@ void svc_spawn_io(struct service *svc, struct spawn_io *io)
 	io->newroot = s->newroot;
 	io->rootfs = s->rootfs;
 	io->uid_base = (svc->conf->namespaces & NS_USER) ? uid_base_of(s, svc) : 0;
+	io->cgroup_fd = svc->cg_fd;
 }
 
 /*
@@ -424,6 +436,112 @@ static int prepare_isolation(struct service *svc, struct nerr *e)
 	return 0;
 }
 
+/* ---- the service's cgroup ---- */
+
+/* memory.events changed: count the OOM kills of the kernel in the group. */
+static void oom_check(struct service *svc)
+{
+	uint64_t n;
+
+	if (svc->cg_mem_fd < 0 || cg_read_key(svc->cg_mem_fd, "oom_kill", &n) < 0 ||
+	    n <= svc->oom_seen)
+		return;
+	log_warn("%s: out of memory: the kernel's OOM killer killed %llu process%s of the "
+		 "service (memory_max)",
+		 svc->conf->name, (unsigned long long)(n - svc->oom_seen),
+		 n - svc->oom_seen == 1 ? "" : "es");
+	svc->oom_kills += n - svc->oom_seen;
+	svc->oom_seen = n;
+	svc->oom_in_run = true;
+}
+
+static void on_mem_events(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)ev;
+	oom_check(arg);
+}
+
+static bool service_down(const struct service *svc)
+{
+	return svc->pid <= 0 &&
+	       (svc->state == ST_STOPPED || svc->state == ST_EXITED || svc->state == ST_FAILED);
+}
+
+static void cg_close(struct service *svc)
+{
+	struct loop *l = svc->sup->loop;
+
+	if (svc->cg_events_fd >= 0)
+		loop_del_fd(l, svc->cg_events_fd);
+	if (svc->cg_mem_fd >= 0)
+		loop_del_fd(l, svc->cg_mem_fd);
+	close_fd(&svc->cg_events_fd);
+	close_fd(&svc->cg_mem_fd);
+	close_fd(&svc->cg_fd);
+}
+
+/*
+ * A service that is down keeps no group: once its last process is gone
+ * (cgroup.events says "populated 0") the group is removed.
+ */
+static void cg_release(struct service *svc)
+{
+	uint64_t populated = 1;
+
+	if (svc->cg_fd < 0 || !service_down(svc))
+		return;
+	if (svc->cg_events_fd >= 0 &&
+	    (cg_read_key(svc->cg_events_fd, "populated", &populated) < 0 || populated))
+		return;
+	oom_check(svc);
+	cg_close(svc);
+	if (cg_remove(svc->conf->name) < 0)
+		log_warn("%s: removing its cgroup: %s", svc->conf->name, strerror(errno));
+}
+
+static void on_cg_events(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)ev;
+	cg_release(arg);
+}
+
+/* The group and its limits, before the service's first process exists. */
+static int cg_setup(struct service *svc, struct nerr *e)
+{
+	const struct svc_conf *c = svc->conf;
+	struct loop *l = svc->sup->loop;
+	const char *key = cg_limit_key(c);
+	int fd;
+
+	if (!cg_available()) {
+		if (key)
+			return nerr_set(e, key, ENOTSUP, "needs cgroup v2, and %s", cg_why());
+		return 0;
+	}
+	fd = cg_prepare(c, e);
+	if (fd < 0)
+		return fd;
+	close_fd(&svc->cg_fd);
+	svc->cg_fd = fd;
+	if (svc->cg_events_fd < 0) {
+		svc->cg_events_fd = cg_open(c->name, "cgroup.events");
+		if (svc->cg_events_fd >= 0)
+			loop_add_fd(l, svc->cg_events_fd, EPOLLPRI, on_cg_events, svc);
+	}
+	if (svc->cg_mem_fd < 0) {
+		svc->cg_mem_fd = cg_open(c->name, "memory.events");
+		if (svc->cg_mem_fd >= 0) {
+			loop_add_fd(l, svc->cg_mem_fd, EPOLLPRI, on_mem_events, svc);
+			cg_read_key(svc->cg_mem_fd, "oom_kill", &svc->oom_seen);
+		}
+	}
+	return 0;
+}
+
 static void spawn_now(struct service *svc)
 {
 	struct supervisor *s = svc->sup;
@@ -449,11 +567,16 @@ static void spawn_now(struct service *svc)
 		to_failed(svc);
 		return;
 	}
-	if (prepare_isolation(svc, &e)) {
+	uint64_t t0 = now_us();
+
+	/* PID 1's spawn work: the filter, the cgroup and its limits, the clone */
+	if (prepare_isolation(svc, &e) || cg_setup(svc, &e)) {
+		s->spawn_us += now_us() - t0;
 		set_error(svc, "%s: %s", e.step, e.what);
 		to_failed(svc);
 		return;
 	}
+	svc->oom_in_run = false;
 	if ((c->out.kind == OUT_LOG || c->err.kind == OUT_LOG) && log_pipe(svc) == 0)
 		io.log_fd = svc->log_wr;
 	if (c->ready.kind == PROBE_FD && probe_fd_pipe(svc, &io.ready_fd) == 0)
@@ -465,8 +588,6 @@ static void spawn_now(struct service *svc)
 	svc->starts[svc->nstarts++ % START_HISTORY] = now_ms();
 	svc->spawned = false;
 	svc->ready_failed = false;
-	uint64_t t0 = now_us();
-
 	r = spawn_service(c, &io, &out, &e);
 	s->spawn_us += now_us() - t0;
 	if (io.ready_fd >= 0)
@@ -564,6 +685,8 @@ static void after_exit(struct service *svc)
 
 	snprintf(desc, sizeof(desc), "exited with ");
 	describe_status(st, desc + strlen(desc), sizeof(desc) - strlen(desc));
+	if (svc->oom_in_run && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+		snprintf(desc, sizeof(desc), "was killed by the OOM killer (SIGKILL)");
 	if (!svc->spawned && svc->error[0]) {
 		/* it could not be set up: the same step would fail again */
 		to_failed(svc);
@@ -719,9 +842,13 @@ void svc_handle(struct service *svc, enum svc_event ev)
 	case EV_EXIT:
 		drain_report(svc);
 		drain_log(svc);
-		/* whatever is left of its process group goes with it */
+		/* whatever is left of its process group, and of its cgroup, goes with it */
 		if (svc->last_pid > 0)
 			kill(-svc->last_pid, SIGKILL);
+		if (svc->cg_fd >= 0) {
+			cg_kill(svc->conf->name);
+			oom_check(svc);
+		}
 		if (svc->state == ST_STOPPING)
 			stopped(svc);
 		else if (svc->state == ST_STARTING || svc->state == ST_READY)
@@ -860,6 +987,7 @@ static struct service *svc_new(struct supervisor *s, struct svc_conf *c)
 	svc->state = ST_STOPPED;
 	svc->report_fd = svc->log_rd = svc->log_wr = -1;
 	svc->status_fd = svc->netns_fd = -1;
+	svc->cg_fd = svc->cg_events_fd = svc->cg_mem_fd = -1;
 	svc->since_ms = now_ms() - s->start_ms;
 	timer_init(&svc->timer);
 	probe_init(&svc->probe);
@@ -882,6 +1010,11 @@ static void svc_free(struct supervisor *s, struct service *svc)
 	}
 	close_fd(&svc->status_fd);
 	close_fd(&svc->netns_fd);
+	if (svc->cg_fd >= 0) {
+		cg_close(svc);
+		cg_kill(svc->conf->name);
+		cg_remove(svc->conf->name);
+	}
 	sc_prog_free(&svc->sc);
 	logring_free(&svc->ring);
 	svc_conf_free(svc->conf);
@@ -1302,6 +1435,30 @@ static void json_exit(struct strbuf *sb, const struct service *svc)
 		sb_printf(sb, "\"%s\"", signal_name(WTERMSIG(st)));
 }
 
+/* The accounting of the service's cgroup; null where there is none. */
+static void json_cgroup(struct strbuf *sb, struct service *svc)
+{
+	struct cg_stats st = {0};
+
+	if (svc->cg_fd >= 0) {
+		oom_check(svc);
+		cg_stats(svc->conf->name, &st);
+	}
+#define CG_FIELD(name, have, v)                                                                    \
+	do {                                                                                       \
+		if (have)                                                                          \
+			sb_printf(sb, ", \"" name "\": %llu", (unsigned long long)(v));            \
+		else                                                                               \
+			sb_puts(sb, ", \"" name "\": null");                                       \
+	} while (0)
+	CG_FIELD("memory_current", st.has_memory, st.memory_current);
+	CG_FIELD("memory_peak", st.has_peak, st.memory_peak);
+	CG_FIELD("oom_kills", svc->cg_mem_fd >= 0 || svc->oom_kills, svc->oom_kills);
+	CG_FIELD("cpu_usage_us", st.has_cpu, st.cpu_usage_us);
+	CG_FIELD("tasks", st.has_tasks, st.tasks);
+#undef CG_FIELD
+}
+
 void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *sb)
 {
 	bool first = true;
@@ -1338,6 +1495,7 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		sb_json_str(sb, svc->status_text);
 		sb_puts(sb, ", \"error\": ");
 		sb_json_str(sb, svc->error[0] ? svc->error : NULL);
+		json_cgroup(sb, svc);
 		sb_puts(sb, "}");
 	}
 	sb_puts(sb, "]}\n");

@@ -73,6 +73,12 @@ struct service {
 	int status_fd;	   /* PID namespace: the service's real wait status, -1 if none */
 	int netns_fd;	   /* its own network namespace (for tcp/http probes), or -1 */
 	bool ns_init;	   /* pid is the init of the service's PID namespace */
+	int cg_fd;	/* its cgroup v2 group (directory), -1 when it has none */
+	int cg_events_fd;	/* cgroup.events of the group: populated */
+	int cg_mem_fd;	/* memory.events of the group: oom_kill */
+	uint64_t oom_seen;	/* oom_kill of memory.events last read */
+	uint64_t oom_kills;	/* OOM kills in the service's group since nucleus-init started */
+	bool oom_in_run;	/* the kernel OOM-killed something during this run */
 	struct sc_prog sc; /* compiled seccomp filter of sc_conf */
 	const struct svc_conf *sc_conf; /* the conf sc was compiled for */
 	bool spawned;			/* exec succeeded for this run */

@@ -14,6 +14,7 @@
  */
 #include "spawn.h"
 #include "isolate/caps.h"
+#include "isolate/cgroup.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
 #include "users.h"
@@ -44,11 +45,8 @@ const char *spawn_unsupported(const struct svc_conf *c)
 		uint64_t bit;
 		const char *key;
 	} later[] = {
-		{SET_BRIDGE, "bridge"},		  {SET_ADDRESS, "address"},
-		{SET_SUBNET, "subnet"},		  {SET_PUBLISH, "publish"},
-		{SET_EGRESS, "egress"},		  {SET_MEMORY_MAX, "memory_max"},
-		{SET_MEMORY_HIGH, "memory_high"}, {SET_CPU_MAX, "cpu_max"},
-		{SET_PIDS_MAX, "pids_max"},	  {SET_IO_WEIGHT, "io_weight"},
+		{SET_BRIDGE, "bridge"},	  {SET_ADDRESS, "address"}, {SET_SUBNET, "subnet"},
+		{SET_PUBLISH, "publish"}, {SET_EGRESS, "egress"},
 	};
 
 	if (c->network == NET_BRIDGE)
@@ -301,10 +299,11 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 	struct mnt_plan *plan = NULL;
 	int r;
 
-	if (ch->flags & CLONE_NEWUSER) {
+	if (ch->sync_fd >= 0) {
 		char b;
 
-		/* the supervisor writes our id maps, then closes its end */
+		/* the supervisor writes our id maps (or moves us into our cgroup),
+		 * then closes its end */
 		while (read(ch->sync_fd, &b, 1) < 0 && errno == EINTR)
 			;
 		close(ch->sync_fd);
@@ -469,10 +468,13 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 {
 	struct child ch = {.c = c, .io = io, .flags = ns_clone_flags(c)};
 	int rep[2] = {-1, -1}, st[2] = {-1, -1}, sy[2] = {-1, -1};
+	static bool no_clone3;
+	/* without clone3 the parent moves the child: it waits until that is done */
+	bool cg_later = io->cgroup_fd >= 0 && no_clone3;
 	pid_t pid;
 
 	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
-	    ((ch.flags & CLONE_NEWUSER) && pipe2(sy, O_CLOEXEC) < 0)) {
+	    (((ch.flags & CLONE_NEWUSER) || cg_later) && pipe2(sy, O_CLOEXEC) < 0)) {
 		int err = errno;
 
 		close_pair(rep);
@@ -480,7 +482,18 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 		close_pair(sy);
 		return nerr_set(e, "spawn", err, "pipe: %s", strerror(err));
 	}
-	pid = ch.flags ? ns_clone(ch.flags) : fork();
+	pid = -ENOSYS;
+	if (io->cgroup_fd >= 0 && !no_clone3) {
+		pid = ns_clone(ch.flags, io->cgroup_fd);
+		if (pid == -ENOSYS || pid == -E2BIG) {
+			no_clone3 = true;
+			cg_later = true;
+			if (sy[0] < 0 && pipe2(sy, O_CLOEXEC) < 0)
+				pid = -errno;
+		}
+	}
+	if (pid == -ENOSYS || pid == -E2BIG)
+		pid = ch.flags ? ns_clone(ch.flags, -1) : fork();
 	if (pid == 0) {
 		close(rep[0]);
 		if (st[0] >= 0)
@@ -492,6 +505,8 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 		ch.sync_fd = sy[0];
 		child_main(&ch);
 	}
+	if (pid < 0 && pid != -1)
+		errno = -pid;
 	if (pid < 0)
 		pid = -errno;
 	close(rep[1]);
@@ -502,6 +517,12 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 	if (pid > 0 && (ch.flags & CLONE_NEWUSER) && ns_write_maps(pid, io->uid_base, e) < 0) {
 		kill(pid, SIGKILL);
 		pid = -e->err;
+	}
+	if (pid > 0 && cg_later && cg_enter(io->cgroup_fd, pid) < 0) {
+		int err = errno;
+
+		kill(pid, SIGKILL);
+		pid = -nerr_set(e, "cgroup", err, "cgroup.procs: %s", strerror(err));
 	}
 	if (sy[1] >= 0)
 		close(sy[1]);
@@ -574,6 +595,9 @@ pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t tar
 		pio.ready_fd = -1;
 		pio.notify_socket = NULL;
 		pio.watchdog_usec = 0;
+		/* in the service's cgroup: its limits count the probe too */
+		if (io->cgroup_fd >= 0)
+			cg_enter(io->cgroup_fd, 0);
 		/* what is read from the host's files, before its root is left */
 		if (setsid() < 0 ||
 		    ident_resolve(root_prefix(c), c->user, c->groups, &ch.id, &ce) ||

@@ -30,6 +30,7 @@ struct spawn_io {
 	const char *newroot;	       /* empty host directory the private root is built on */
 	bool rootfs;		       /* the host's / is the initramfs */
 	uid_t uid_base;		       /* user namespace: host id of uid 0 inside */
+	int cgroup_fd;		       /* the service's cgroup v2 group, or -1 */
 };
 
 /* What the supervisor keeps of a started service. */

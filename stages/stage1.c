@@ -7,6 +7,7 @@
  * an initramfs that already did some of it.
  */
 #include "stages.h"
+#include "isolate/cgroup.h"
 #include "kmod.h"
 #include "net/iface.h"
 #include "powerbtn.h"
@@ -138,6 +139,8 @@ void stage1_cmdline(char **manifest, bool *debug)
 			*manifest = strdup(t + 17);
 		} else if (!strcmp(t, "nucleus.debug")) {
 			*debug = true;
+		} else if (!strcmp(t, "nucleus.cgroups=no")) {
+			cg_disable("nucleus.cgroups=no on the kernel command line");
 		}
 	}
 }

@@ -25,6 +25,9 @@
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -47,11 +50,24 @@ unsigned long ns_clone_flags(const struct svc_conf *c)
 	return flags;
 }
 
-pid_t ns_clone(unsigned long flags)
+pid_t ns_clone(unsigned long flags, int cgroup_fd)
 {
-	/* No new stack: the child runs on a copy of ours, as after fork(). */
-	long r = syscall(SYS_clone, flags | SIGCHLD, 0L, 0L, 0L, 0L);
+	long r;
 
+	if (cgroup_fd >= 0) {
+		/* clone3's fields, as linux/sched.h (5.7) has them */
+		struct {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+				stack_size, tls, set_tid, set_tid_size, cgroup;
+		} args = {.flags = flags | 0x200000000ULL /* CLONE_INTO_CGROUP */,
+			  .exit_signal = SIGCHLD,
+			  .cgroup = (uint64_t)cgroup_fd};
+
+		r = syscall(SYS_clone3, &args, sizeof(args));
+		return r < 0 ? -errno : (pid_t)r;
+	}
+	/* No new stack: the child runs on a copy of ours, as after fork(). */
+	r = syscall(SYS_clone, flags | SIGCHLD, 0L, 0L, 0L, 0L);
 	return r < 0 ? -errno : (pid_t)r;
 }
 

@@ -15,8 +15,12 @@
 /* CLONE_NEW* flags of @c's `namespaces` (0 when isolate = no). */
 unsigned long ns_clone_flags(const struct svc_conf *c);
 
-/* clone(2) like fork(2), into new namespaces: 0 in the child, pid or -errno. */
-pid_t ns_clone(unsigned long flags);
+/*
+ * ns_clone - clone(2) like fork(2), into new namespaces and, with
+ * @cgroup_fd >= 0, straight into that cgroup (clone3 CLONE_INTO_CGROUP).
+ * 0 in the child, the pid, or -errno (-ENOSYS: no clone3 here).
+ */
+pid_t ns_clone(unsigned long flags, int cgroup_fd);
 
 /*
  * ns_uid_slot_hash - the preferred slot of a service's host id range: the

@@ -39,14 +39,15 @@ json_keys() {
 	[ "$status" -eq 0 ]
 	echo "$output"
 	# one JSON object: starts with uptime_ms, ends with the services array
-	# (the issue allows no other service keys; extra top-level ones such as
-	# boot timings come before "services")
+	# (the contract's service keys plus the cgroup accounting of issue 6;
+	# extra top-level ones such as boot timings come before "services")
 	[[ "$output" =~ ^\{\"uptime_ms\":\ [0-9]+, ]]
 	[[ "$output" == *'"services": ['* ]]
 	[[ "$output" =~ \]\}$ ]]
 	# three service objects, each with exactly these keys
 	[ "$(grep -c '{"name": ' <<<"$output")" -eq 3 ]
 	want="name state pid restarts exit_status health since_ms status_text error"
+	want="$want memory_current memory_peak oom_kills cpu_usage_us tasks"
 	for s in web job broken; do
 		j=$(svc_json "$s")
 		[ "$(json_keys "$j")" = "$want" ]
@@ -59,13 +60,13 @@ json_keys() {
 	[[ "$j" =~ \"health\":\ \"(healthy|unknown)\", ]]
 	[[ "$j" =~ \"since_ms\":\ [0-9]+, ]]
 	[[ "$j" =~ \"status_text\":\ null, ]]
-	[[ "$j" =~ \"error\":\ null\} ]]
+	[[ "$j" =~ \"error\":\ null,\ \"memory_current\":\ null, ]]
 	j=$(svc_json job)
 	[[ "$j" =~ \"pid\":\ null, ]]
 	[[ "$j" =~ \"exit_status\":\ 0, ]]
 	j=$(svc_json broken)
 	[[ "$j" =~ \"exit_status\":\ 127, ]]
-	[[ "$j" =~ \"error\":\ \"exec:\ /nonexistent/x:\ No\ such\ file\ or\ directory\"\} ]]
+	[[ "$j" =~ \"error\":\ \"exec:\ /nonexistent/x:\ No\ such\ file\ or\ directory\", ]]
 }
 
 @test "status --json NAME shows only that service" {

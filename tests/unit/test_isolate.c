@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "isolate/caps.h"
+#include "isolate/cgroup.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
 #include "isolate/path.h"
@@ -226,6 +227,47 @@ static void test_embedded_filter(void **state)
 	sc_prog_free(&embedded);
 }
 
+/* Flat-keyed cgroup files: memory.events, cgroup.events, cpu.stat. */
+static void test_cg_read_key(void **state)
+{
+	char path[] = "/tmp/nuc-unit-cg-XXXXXX";
+	const char text[] = "low 0\nhigh 3\nmax 12\noom 2\noom_kill 7\noom_group_kill 0\n";
+	int fd = mkstemp(path);
+	uint64_t v = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	assert_int_equal(cg_read_key(fd, "oom_kill", &v), 0);
+	assert_int_equal(v, 7);
+	/* a key is matched whole: "oom" is not "oom_kill" and vice versa */
+	assert_int_equal(cg_read_key(fd, "oom", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(cg_read_key(fd, "max", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(cg_read_key(fd, "populated", &v), -ENOENT);
+	assert_int_equal(cg_read_key(fd, "oom_g", &v), -ENOENT);
+	close(fd);
+	unlink(path);
+}
+
+static void test_cg_limit_key(void **state)
+{
+	struct svc_conf c = {0};
+
+	(void)state;
+	assert_null(cg_limit_key(&c));
+	c.set = SET_PIDS_MAX;
+	assert_string_equal(cg_limit_key(&c), "pids_max");
+	c.set |= SET_MEMORY_MAX;
+	assert_string_equal(cg_limit_key(&c), "memory_max");
+	c.set = SET_IO_WEIGHT | SET_NPROC;
+	assert_string_equal(cg_limit_key(&c), "io_weight");
+	/* nproc and nofile are rlimits, not cgroup limits */
+	c.set = SET_NPROC | SET_OOM_SCORE_ADJ;
+	assert_null(cg_limit_key(&c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_secret_dest),   cmocka_unit_test(test_mountinfo_opts),
 		cmocka_unit_test(test_caps_mask),     cmocka_unit_test(test_ns_flags),
 		cmocka_unit_test(test_uid_slots),     cmocka_unit_test(test_embedded_filter),
+		cmocka_unit_test(test_cg_read_key),   cmocka_unit_test(test_cg_limit_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

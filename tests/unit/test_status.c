@@ -45,6 +45,8 @@ static int setup(void **state)
 		s->conf = f->m->svcs[i];
 		s->state = ST_STOPPED;
 		s->report_fd = s->log_rd = s->log_wr = -1;
+		s->status_fd = s->netns_fd = -1;
+		s->cg_fd = s->cg_events_fd = s->cg_mem_fd = -1;
 		timer_init(&s->timer);
 		f->svc[i] = s;
 		f->sup.svcs[i] = s;
@@ -131,14 +133,14 @@ static void test_json_exact(void **state)
 		", \"services\": [\n"
 		"  {\"name\": \"web\", \"state\": \"ready\", \"pid\": 42, \"restarts\": 0, "
 		"\"exit_status\": null, \"health\": \"healthy\", \"since_ms\": 980, "
-		"\"status_text\": \"serving \\\"all\\\" requests\", \"error\": null},\n"
+		"\"status_text\": \"serving \\\"all\\\" requests\", \"error\": null, \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null},\n"
 		"  {\"name\": \"db\", \"state\": \"failed\", \"pid\": null, \"restarts\": 5, "
 		"\"exit_status\": \"SIGKILL\", \"health\": \"unhealthy\", \"since_ms\": 12345, "
 		"\"status_text\": null, "
-		"\"error\": \"volumes: \\\"/srv/data\\\": No such file\\nor directory\\\\\"},\n"
+		"\"error\": \"volumes: \\\"/srv/data\\\": No such file\\nor directory\\\\\", \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null},\n"
 		"  {\"name\": \"job\", \"state\": \"exited\", \"pid\": null, \"restarts\": 0, "
 		"\"exit_status\": 3, \"health\": \"unknown\", \"since_ms\": 0, "
-		"\"status_text\": null, \"error\": null}]}\n");
+		"\"status_text\": null, \"error\": null, \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null}]}\n");
 	sb_free(&sb);
 }
 
@@ -159,7 +161,7 @@ static void test_json_only_one(void **state)
 	assert_string_equal(rest, ", \"services\": [\n"
 				  "  {\"name\": \"db\", \"state\": \"backoff\", \"pid\": null, "
 				  "\"restarts\": 2, \"exit_status\": 1, \"health\": \"unknown\", "
-				  "\"since_ms\": 7, \"status_text\": null, \"error\": null}]}\n");
+				  "\"since_ms\": 7, \"status_text\": null, \"error\": null, \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null}]}\n");
 	sb_free(&sb);
 }
 
@@ -229,7 +231,7 @@ static void test_json_control_chars_in_error(void **state)
 	snprintf(f->svc[2]->error, sizeof(f->svc[2]->error), "a\tb\rc\x01");
 	sb_init(&sb);
 	sup_status_json(&f->sup, f->svc[2], &sb);
-	if (!strstr(sb.buf, "\"error\": \"a\\tb\\rc\\u0001\"}"))
+	if (!strstr(sb.buf, "\"error\": \"a\\tb\\rc\\u0001\", "))
 		fail_msg("error not escaped: %s", sb.buf);
 	/* no raw control character anywhere but the final newline */
 	for (size_t i = 0; i + 1 < sb.len; i++)
