@@ -503,9 +503,13 @@ static void cg_release(struct service *svc)
 
 static void on_cg_events(struct loop *l, int fd, uint32_t ev, void *arg)
 {
+	uint64_t populated;
+
 	(void)l;
-	(void)fd;
 	(void)ev;
+	/* reading the file is what acknowledges the event: without it
+	 * kernfs keeps it pending and epoll reports it again at once */
+	cg_read_key(fd, "populated", &populated);
 	cg_release(arg);
 }
 

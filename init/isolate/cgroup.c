@@ -165,8 +165,14 @@ int cg_init(void)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if ((r = write_str(path, pid)) < 0)
 		return fail(-r, "%s: %s", path);
-	if ((r = enable_controllers(own)) < 0)
+	if ((r = enable_controllers(own)) < 0) {
+		/* not ours to delegate (a shared group, say): go back as we were */
+		snprintf(path, sizeof(path), "%s/cgroup.procs", own);
+		write_str(path, pid);
+		snprintf(path, sizeof(path), "%s/init", own);
+		rmdir(path);
 		return fail(-r, "%s/cgroup.subtree_control: %s", own);
+	}
 	snprintf(cg.base, sizeof(cg.base), "%s/services", own);
 	if (mkdir(cg.base, 0755) < 0 && errno != EEXIST)
 		return fail(errno, "mkdir %s: %s", cg.base);
@@ -193,8 +199,8 @@ const char *cg_limit_key(const struct svc_conf *c)
 }
 
 /* One limit: @set says whether the manifest gave it; unset ones go back to @reset. */
-static int limit(int dirfd, const char *key, const char *file, bool set, const char *value,
-		 const char *reset, struct nerr *e)
+static int limit(int dirfd, const char *name, const char *key, const char *file, bool set,
+		 const char *value, const char *reset, struct nerr *e)
 {
 	int r;
 
@@ -204,7 +210,8 @@ static int limit(int dirfd, const char *key, const char *file, bool set, const c
 	if (r == -ENOENT && !set)
 		return 0; /* the controller is not there, and nothing was asked of it */
 	if (r < 0)
-		return nerr_set(e, key, -r, "%s/%s \"%s\": %s", cg.base, file, set ? value : reset,
+		return nerr_set(e, key, -r, "%s/%s/%s \"%s\": %s", cg.base, name, file,
+				set ? value : reset,
 				r == -ENOENT ? "controller not available" : strerror(-r));
 	return 0;
 }
@@ -216,23 +223,23 @@ static int write_limits(int dirfd, const struct svc_conf *c, bool fresh, struct 
 	int r;
 
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)c->memory_max);
-	r = limit(dirfd, "memory_max", "memory.max", c->set & SET_MEMORY_MAX, v,
+	r = limit(dirfd, c->name, "memory_max", "memory.max", c->set & SET_MEMORY_MAX, v,
 		  fresh ? NULL : "max", e);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)c->memory_high);
 	if (!r)
-		r = limit(dirfd, "memory_high", "memory.high", c->set & SET_MEMORY_HIGH, v,
+		r = limit(dirfd, c->name, "memory_high", "memory.high", c->set & SET_MEMORY_HIGH, v,
 			  fresh ? NULL : "max", e);
 	snprintf(v, sizeof(v), "%u %u", c->cpu_quota_us, c->cpu_period_us);
 	if (!r)
-		r = limit(dirfd, "cpu_max", "cpu.max", c->set & SET_CPU_MAX, v,
+		r = limit(dirfd, c->name, "cpu_max", "cpu.max", c->set & SET_CPU_MAX, v,
 			  fresh ? NULL : "max 100000", e);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)c->pids_max);
 	if (!r)
-		r = limit(dirfd, "pids_max", "pids.max", c->set & SET_PIDS_MAX, v,
+		r = limit(dirfd, c->name, "pids_max", "pids.max", c->set & SET_PIDS_MAX, v,
 			  fresh ? NULL : "max", e);
 	snprintf(v, sizeof(v), "default %u", c->io_weight);
 	if (!r)
-		r = limit(dirfd, "io_weight", "io.weight", c->set & SET_IO_WEIGHT, v,
+		r = limit(dirfd, c->name, "io_weight", "io.weight", c->set & SET_IO_WEIGHT, v,
 			  fresh ? NULL : "default 100", e);
 	return r;
 }
@@ -256,6 +263,8 @@ int cg_prepare(const struct svc_conf *c, struct nerr *e)
 	r = write_limits(fd, c, fresh, e);
 	if (r < 0) {
 		close(fd);
+		if (fresh)
+			rmdir(path);
 		return r;
 	}
 	return fd;

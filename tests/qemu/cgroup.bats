@@ -56,6 +56,11 @@ a=$(usage)
 sleep 4
 b=$(usage)
 echo "CG spin-cpu-permille $(((b - a) / 4000))"
+# PID 1 waits on events only: no tick of CPU while its services just run
+t1=$(awk '{ print $14 + $15 }' /proc/1/stat)
+sleep 2
+t2=$(awk '{ print $14 + $15 }' /proc/1/stat)
+echo "CG pid1-ticks $((t2 - t1))"
 echo "CG bomb-tasks $(cat /sys/fs/cgroup/services/bomb/pids.current)"
 echo "CG bomb-refused $(awk '/^max / { print $2 }' /sys/fs/cgroup/services/bomb/pids.events)"
 nucleusctl status bomb >/dev/null && echo "CG ctl-answers"
@@ -85,6 +90,8 @@ SH
 	permille=$(grep -o 'CG spin-cpu-permille [0-9]*' "$log" | awk '{ print $3 }')
 	echo "spin: $permille per mille"
 	[ "$permille" -ge 100 ] && [ "$permille" -le 300 ]
+	# PID 1 stays idle while its groups are watched (at most 10% of 2 s)
+	[ "$(grep -o 'CG pid1-ticks [0-9]*' "$log" | awk '{ print $3 }')" -le 20 ]
 	# the fork bomb stopped at pids_max and PID 1 still answered
 	tasks=$(grep -o 'CG bomb-tasks [0-9]*' "$log" | awk '{ print $3 }')
 	[ "$tasks" -ge 10 ] && [ "$tasks" -le 20 ]
