@@ -118,7 +118,15 @@ _two_recording() {
 }
 
 @test "-g sends forwarded signals to the command's whole process group" {
-	group_script
+	# sh ignores the signals and waits for both recorders, so the command
+	# ends only after each of them has written SIGTERM down (when sh itself
+	# ended first, the namespace's end could take a recorder mid-write)
+	{
+		echo "trap '' TERM USR1"
+		echo "$NHELPER record-signals $T/a &"
+		echo "$NHELPER record-signals $T/b &"
+		echo "wait"
+	} >"$T/group.sh"
 	container_bg -g -- sh "$T/group.sh"
 	wait_until 5 _two_recording
 	nuc_kill USR1
