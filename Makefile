@@ -123,6 +123,10 @@ bench: all
 	@tests/bench/isolate
 	@echo
 	@tests/bench/cgroup
+	@echo
+	@tests/bench/crun-guest
+	@echo
+	@tests/bench/bridge
 
 kernel: deps
 

@@ -12,10 +12,13 @@
 #include "service.h"
 #include "spawn.h"
 #include "isolate/cgroup.h"
+#include "net/ipam.h"
+#include "net/nft.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
 #include "stages.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -116,6 +119,8 @@ static void reset_backoff(struct service *svc)
 }
 
 static void cg_release(struct service *svc);
+static char **dns_servers(struct supervisor *s);
+static void net_release(struct service *svc);
 
 static void set_state(struct service *svc, enum svc_state st)
 {
@@ -129,6 +134,7 @@ static void set_state(struct service *svc, enum svc_state st)
 		svc->state = st;
 		cg_release(svc); /* now, or when its last process is gone */
 		svc->state = old;
+		net_release(svc);
 	}
 	log_debug("%s: %s -> %s", svc->conf->name, state_names[old], state_names[st]);
 	svc->state = st;
@@ -396,6 +402,8 @@ void svc_spawn_io(struct service *svc, struct spawn_io *io)
 	io->rootfs = s->rootfs;
 	io->uid_base = (svc->conf->namespaces & NS_USER) ? uid_base_of(s, svc) : 0;
 	io->cgroup_fd = svc->cg_fd;
+	io->net = svc->conf->network == NET_BRIDGE && svc->net.addr ? &svc->net : NULL;
+	io->dns = io->net ? dns_servers(s) : NULL;
 }
 
 /*
@@ -434,6 +442,187 @@ static int prepare_isolation(struct service *svc, struct nerr *e)
 		}
 	}
 	return 0;
+}
+
+/* ---- the service's address on its bridge ---- */
+
+static void ipam_dir(struct supervisor *s, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/ipam", s->runtime_dir);
+}
+
+/*
+ * network = bridge: the address this run gets (kept while the service is
+ * up or backing off, remembered under RUNTIME_DIR/ipam for a reload or a
+ * restart of nucleus-init), never one another running service holds.
+ */
+static int net_assign(struct service *svc, struct nerr *e)
+{
+	struct supervisor *s = svc->sup;
+	const struct svc_conf *c = svc->conf;
+	struct ipam_net net;
+	uint32_t *taken, want = 0, prev = svc->net.addr, addr;
+	const char *holder = NULL;
+	char dir[4096], txt[16];
+	int ntaken = 0, r;
+
+	if (ipam_parse_subnet(c->subnet ? c->subnet : "10.88.0.0/16", &net))
+		return nerr_set(e, "subnet", EINVAL, "%s: not an IPv4 subnet", c->subnet);
+	if (c->address) {
+		struct in_addr a;
+
+		inet_pton(AF_INET, c->address, &a);
+		want = ntohl(a.s_addr);
+	}
+	taken = calloc((size_t)s->nsvc + 1, sizeof(*taken));
+	if (!taken)
+		return nerr_set(e, "address", ENOMEM, "out of memory");
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *o = s->svcs[i];
+
+		if (o == svc || !o->net.addr)
+			continue;
+		if (o->net.addr == want)
+			holder = o->conf->name;
+		taken[ntaken++] = o->net.addr;
+	}
+	ipam_dir(s, dir, sizeof(dir));
+	if (!prev)
+		ipam_load(dir, c->name, &prev);
+	r = ipam_pick(&net, c->name, want, prev, taken, ntaken, &addr);
+	free(taken);
+	if (r == -EADDRINUSE)
+		return nerr_set(e, "address", EADDRINUSE, "%s is in use by %s", c->address,
+				holder ? holder : "another service");
+	if (r == -EINVAL)
+		return nerr_set(e, "address", EINVAL, "%s is not a host address of %s", c->address,
+				c->subnet ? c->subnet : "10.88.0.0/16");
+	if (r)
+		return nerr_set(e, "address", -r, "no free address left in %s",
+				c->subnet ? c->subnet : "10.88.0.0/16");
+	svc->net.bridge = c->bridge ? c->bridge : "nucleus0";
+	svc->net.addr = addr;
+	svc->net.gw = ipam_gateway(&net);
+	svc->net.prefix = net.prefix;
+	if ((r = ipam_save(dir, c->name, addr)) < 0)
+		log_warn("%s: remembering address %s under %s: %s", c->name, ipam_str(addr, txt),
+			 dir, strerror(-r));
+	return 0;
+}
+
+/* The nameservers of the [interface] sections: what bridged services use. */
+static char **dns_servers(struct supervisor *s)
+{
+	static char *list[16];
+	int n = 0;
+
+	for (int i = 0; s->m && i < s->m->niface; i++)
+		for (int k = 0; s->m->ifaces[i].dns && s->m->ifaces[i].dns[k] && n < 15; k++)
+			list[n++] = s->m->ifaces[i].dns[k];
+	list[n] = NULL;
+	return list;
+}
+
+static void write_sysctl(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, v, strlen(v)) < 0)
+		log_warn("%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ip_forward on while a bridged service runs, as it was before once none does. */
+static void forwarding(struct supervisor *s, bool on)
+{
+	static const char path[] = "/proc/sys/net/ipv4/ip_forward";
+
+	if (on && !s->fwd_saved) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, s->fwd_old, sizeof(s->fwd_old) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		s->fwd_old[n > 0 ? n : 0] = '\0';
+		if (n <= 0)
+			snprintf(s->fwd_old, sizeof(s->fwd_old), "0");
+		write_sysctl(path, "1");
+		s->fwd_saved = true;
+	} else if (!on && s->fwd_saved) {
+		write_sysctl(path, s->fwd_old);
+		s->fwd_saved = false;
+	}
+}
+
+/*
+ * The nftables table for the bridged services that hold an address now;
+ * applied only when it changed. Without nft, services that ask for
+ * nothing but a bridge still run (without NAT); publish and egress fail.
+ */
+static int net_sync(struct supervisor *s, struct nerr *e)
+{
+	struct nft_svc *v = calloc((size_t)s->nsvc + 1, sizeof(*v));
+	struct strbuf sb;
+	int n = 0, r;
+
+	if (!v)
+		return nerr_set(e, "network", ENOMEM, "out of memory");
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *o = s->svcs[i];
+		const struct svc_conf *c = o->conf;
+
+		if (!o->net.addr)
+			continue;
+		v[n] = (struct nft_svc){.name = c->name,
+					.bridge = o->net.bridge,
+					.addr = o->net.addr,
+					.publish = c->publish,
+					.egress = c->egress};
+		ipam_parse_subnet(c->subnet ? c->subnet : "10.88.0.0/16", &v[n].net);
+		n++;
+	}
+	forwarding(s, n > 0);
+	sb_init(&sb);
+	r = nft_render(v, n, dns_servers(s), &sb);
+	if (r) {
+		sb_free(&sb);
+		free(v);
+		return nerr_set(e, "network", -r, "nftables ruleset: %s", strerror(-r));
+	}
+	if ((s->nft_last && !strcmp(s->nft_last, sb.buf)) || (!s->nft_last && n == 0)) {
+		sb_free(&sb);
+		free(v);
+		return 0;
+	}
+	r = nft_apply(sb.buf, e);
+	if (r == -ENOENT && !nft_required(v, n)) {
+		if (!s->nft_missing)
+			log_warn("%s: bridged services run without NAT", e->what);
+		s->nft_missing = true;
+		r = 0;
+	} else if (!r) {
+		free(s->nft_last);
+		s->nft_last = n ? strdup(sb.buf) : NULL;
+	}
+	sb_free(&sb);
+	free(v);
+	return r;
+}
+
+/* A service that is down gives its address (and its rules) back. */
+static void net_release(struct service *svc)
+{
+	struct nerr e = {0};
+	char dir[4096];
+
+	if (!svc->net.addr)
+		return;
+	ipam_dir(svc->sup, dir, sizeof(dir));
+	ipam_forget(dir, svc->conf->name);
+	svc->net.addr = 0;
+	if (net_sync(svc->sup, &e))
+		log_err("%s: removing its network rules: %s", svc->conf->name, e.what);
 }
 
 /* ---- the service's cgroup ---- */
@@ -552,7 +741,6 @@ static void spawn_now(struct service *svc)
 	struct svc_conf *c;
 	struct spawn_io io = {.log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1};
 	struct spawn_out out;
-	const char *key;
 	struct nerr e = {0};
 	int r;
 
@@ -566,15 +754,18 @@ static void spawn_now(struct service *svc)
 		set_state(svc, ST_STOPPED);
 		return;
 	}
-	if ((key = spawn_unsupported(c))) {
-		set_error(svc, "%s: not supported by this build of nucleus-init yet", key);
-		to_failed(svc);
-		return;
-	}
 	uint64_t t0 = now_us();
 
 	/* PID 1's spawn work: the filter, the cgroup and its limits, the clone */
-	if (prepare_isolation(svc, &e) || cg_setup(svc, &e)) {
+	if (prepare_isolation(svc, &e) || cg_setup(svc, &e) ||
+	    (c->isolate && c->network == NET_BRIDGE && net_assign(svc, &e))) {
+		s->spawn_us += now_us() - t0;
+		set_error(svc, "%s: %s", e.step, e.what);
+		to_failed(svc);
+		return;
+	}
+	if (svc->net.addr && net_sync(s, &e)) {
+		net_release(svc);
 		s->spawn_us += now_us() - t0;
 		set_error(svc, "%s: %s", e.step, e.what);
 		to_failed(svc);
@@ -597,7 +788,11 @@ static void spawn_now(struct service *svc)
 	if (io.ready_fd >= 0)
 		close(io.ready_fd);
 	if (r < 0) {
-		set_error(svc, "%s", e.what);
+		/* PID 1's side of the start: name the step ("network: ...") */
+		if (e.step && strncmp(e.what, e.step, strlen(e.step)))
+			set_error(svc, "%s: %s", e.step, e.what);
+		else
+			set_error(svc, "%s", e.what);
 		to_failed(svc);
 		return;
 	}
@@ -1500,6 +1695,13 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		sb_puts(sb, ", \"error\": ");
 		sb_json_str(sb, svc->error[0] ? svc->error : NULL);
 		json_cgroup(sb, svc);
+		if (svc->net.addr) {
+			char txt[16];
+
+			sb_printf(sb, ", \"address\": \"%s\"", ipam_str(svc->net.addr, txt));
+		} else {
+			sb_puts(sb, ", \"address\": null");
+		}
 		sb_puts(sb, "}");
 	}
 	sb_puts(sb, "]}\n");

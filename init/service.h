@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "manifest.h"
 #include "isolate/seccomp.h"
+#include "net/bridge.h"
 #include "probe.h"
 
 #include <sys/types.h>
@@ -67,19 +68,20 @@ struct service {
 	bool ready_failed;    /* this run missed its ready_timeout */
 
 	pid_t pid;
-	pid_t last_pid;	   /* of the run that ended last: its process group */
-	pid_t sid;	   /* the session every run opens: its first pid */
-	int report_fd;	   /* child's setup report pipe, -1 when closed */
-	int status_fd;	   /* PID namespace: the service's real wait status, -1 if none */
-	int netns_fd;	   /* its own network namespace (for tcp/http probes), or -1 */
-	bool ns_init;	   /* pid is the init of the service's PID namespace */
-	int cg_fd;	/* its cgroup v2 group (directory), -1 when it has none */
-	int cg_events_fd;	/* cgroup.events of the group: populated */
-	int cg_mem_fd;	/* memory.events of the group: oom_kill */
-	uint64_t oom_seen;	/* oom_kill of memory.events last read */
-	uint64_t oom_kills;	/* OOM kills in the service's group since nucleus-init started */
-	bool oom_in_run;	/* the kernel OOM-killed something during this run */
-	struct sc_prog sc; /* compiled seccomp filter of sc_conf */
+	pid_t last_pid;	     /* of the run that ended last: its process group */
+	pid_t sid;	     /* the session every run opens: its first pid */
+	int report_fd;	     /* child's setup report pipe, -1 when closed */
+	int status_fd;	     /* PID namespace: the service's real wait status, -1 if none */
+	int netns_fd;	     /* its own network namespace (for tcp/http probes), or -1 */
+	bool ns_init;	     /* pid is the init of the service's PID namespace */
+	int cg_fd;	     /* its cgroup v2 group (directory), -1 when it has none */
+	int cg_events_fd;    /* cgroup.events of the group: populated */
+	int cg_mem_fd;	     /* memory.events of the group: oom_kill */
+	uint64_t oom_seen;   /* oom_kill of memory.events last read */
+	uint64_t oom_kills;  /* OOM kills in the service's group since nucleus-init started */
+	bool oom_in_run;     /* the kernel OOM-killed something during this run */
+	struct net_plan net; /* network = bridge: its bridge, address (0: none yet), gateway */
+	struct sc_prog sc;   /* compiled seccomp filter of sc_conf */
 	const struct svc_conf *sc_conf; /* the conf sc was compiled for */
 	bool spawned;			/* exec succeeded for this run */
 	uint64_t started_ms;
@@ -137,8 +139,12 @@ struct supervisor {
 	bool boot_stopped;	   /* a required mount failed: no services start */
 	bool exit_now;		   /* the loop should end (namespace or subreaper mode) */
 	int exit_code;
-	bool rootfs;   /* / is the initramfs: private roots need the bind-then-pivot path */
-	char *newroot; /* RUNTIME_DIR/root: where private roots are built */
+	bool rootfs;	  /* / is the initramfs: private roots need the bind-then-pivot path */
+	char *nft_last;	  /* the nftables ruleset applied last, NULL before any */
+	bool fwd_saved;	  /* ip_forward was turned on for bridged services */
+	char fwd_old[8];  /* its value before */
+	bool nft_missing; /* warned once: no nft, so no NAT */
+	char *newroot;	  /* RUNTIME_DIR/root: where private roots are built */
 };
 
 /* What a spawn (or an exec probe) of @svc needs besides its conf. */

@@ -39,24 +39,6 @@
 
 extern char **environ;
 
-const char *spawn_unsupported(const struct svc_conf *c)
-{
-	static const struct {
-		uint64_t bit;
-		const char *key;
-	} later[] = {
-		{SET_BRIDGE, "bridge"},	  {SET_ADDRESS, "address"}, {SET_SUBNET, "subnet"},
-		{SET_PUBLISH, "publish"}, {SET_EGRESS, "egress"},
-	};
-
-	if (c->network == NET_BRIDGE)
-		return "network = bridge";
-	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
-		if (c->set & later[i].bit)
-			return later[i].key;
-	return NULL;
-}
-
 void spawn_reset_signals(void)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -334,6 +316,7 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 		plan->newroot = ch->io->newroot;
 		plan->rootfs = ch->io->rootfs;
 		plan->notify_socket = ch->io->notify_socket;
+		plan->dns = ch->io->net ? ch->io->dns : NULL;
 		r = mnt_prepare(plan, e);
 		if (r)
 			return r;
@@ -343,6 +326,8 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 	if (plan && mnt_build(plan, e))
 		return -EIO;
 	if ((ch->flags & CLONE_NEWNET) && c->network == NET_NONE && ns_loopback_up(e))
+		return -EIO;
+	if (ch->io->net && net_bridge_inside(ch->io->net, e))
 		return -EIO;
 	if ((ch->flags & CLONE_NEWUTS) && ns_hostname(c, e))
 		return -EIO;
@@ -455,6 +440,21 @@ static void __attribute__((noreturn)) child_main(struct child *ch)
 	child_fail(ch, &e, code);
 }
 
+/* The bridge and the veth pair, through an fd of the child's network namespace. */
+static int bridge_attach(const struct net_plan *net, pid_t pid, struct nerr *e)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nerr_set(e, "network", errno, "%s: %s", path, strerror(errno));
+	r = net_bridge_attach(net, pid, fd, e);
+	close(fd);
+	return r;
+}
+
 static void close_pair(int p[2])
 {
 	if (p[0] >= 0)
@@ -474,7 +474,7 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 	pid_t pid;
 
 	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
-	    (((ch.flags & CLONE_NEWUSER) || cg_later) && pipe2(sy, O_CLOEXEC) < 0)) {
+	    (((ch.flags & CLONE_NEWUSER) || cg_later || io->net) && pipe2(sy, O_CLOEXEC) < 0)) {
 		int err = errno;
 
 		close_pair(rep);
@@ -515,6 +515,10 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 	if (sy[0] >= 0)
 		close(sy[0]);
 	if (pid > 0 && (ch.flags & CLONE_NEWUSER) && ns_write_maps(pid, io->uid_base, e) < 0) {
+		kill(pid, SIGKILL);
+		pid = -e->err;
+	}
+	if (pid > 0 && io->net && bridge_attach(io->net, pid, e) < 0) {
 		kill(pid, SIGKILL);
 		pid = -e->err;
 	}

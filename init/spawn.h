@@ -10,6 +10,7 @@
 
 #include "manifest.h"
 #include "isolate/seccomp.h"
+#include "net/bridge.h"
 #include <sys/types.h>
 
 struct spawn_report {
@@ -31,6 +32,8 @@ struct spawn_io {
 	bool rootfs;		       /* the host's / is the initramfs */
 	uid_t uid_base;		       /* user namespace: host id of uid 0 inside */
 	int cgroup_fd;		       /* the service's cgroup v2 group, or -1 */
+	const struct net_plan *net;    /* network = bridge: its links, else NULL */
+	char *const *dns;	       /* bridged: the nameservers of its resolv.conf */
 };
 
 /* What the supervisor keeps of a started service. */
@@ -39,12 +42,6 @@ struct spawn_out {
 	int report_fd; /* setup report pipe (read end) */
 	int status_fd; /* with a PID namespace: the service's real wait status, else -1 */
 };
-
-/*
- * spawn_unsupported - the first key of @c whose feature this build does not
- * have, or NULL. Such a service fails to start with that key in its error.
- */
-const char *spawn_unsupported(const struct svc_conf *c);
 
 /* Forks (clones) and sets up the service. Returns 0 or -errno with @e. */
 int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct spawn_out *out,

@@ -309,12 +309,16 @@ static int make_proc_sys(struct mnt_plan *p, struct nerr *e)
 
 /* ---- /tmp, /run ---- */
 
+static int resolv_conf(struct mnt_plan *p, struct nerr *e);
+
 static int make_tmp_run(struct mnt_plan *p, struct nerr *e)
 {
 	char path[4096], src[64];
 
 	if (tmpfs_at(p, "tmp", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", e) ||
 	    tmpfs_at(p, "run", "/run", MS_NOSUID | MS_NODEV, "mode=0755", e))
+		return -EIO;
+	if (p->dns && p->dns[0] && resolv_conf(p, e))
 		return -EIO;
 	if (p->notify_fd < 0)
 		return 0;
@@ -325,6 +329,68 @@ static int make_tmp_run(struct mnt_plan *p, struct nerr *e)
 	    do_mount("run", src, path, NULL, MS_BIND, NULL, e) ||
 	    set_flags("run", path, MS_NOSUID | MS_NODEV | MS_NOEXEC, false, e))
 		return -EIO;
+	return 0;
+}
+
+/*
+ * A bridged service's /etc/resolv.conf names the [interface] nameservers:
+ * a file of the private /run bound over it, or, when the root's
+ * resolv.conf is a link into /run, the file it points at.
+ */
+static int resolv_conf(struct mnt_plan *p, struct nerr *e)
+{
+	char path[4096], target[512], text[1024];
+	const char *file = NULL;
+	struct stat st;
+	size_t o = 0;
+	ssize_t n;
+	int fd;
+
+	for (int i = 0; p->dns[i] && o < sizeof(text) - 64; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "nameserver %s\n", p->dns[i]);
+	if (lstat(R(p, "/etc/resolv.conf", path, sizeof(path)), &st) < 0)
+		return 0; /* the root has none: nothing to point anywhere */
+	if (S_ISLNK(st.st_mode)) {
+		char raw[512];
+
+		n = readlink(path, raw, sizeof(raw) - 1);
+		if (n <= 0)
+			return 0;
+		raw[n] = '\0';
+		/* "../run/systemd/resolve/stub-resolv.conf" is relative to /etc */
+		snprintf(path, sizeof(path), "%s%s", raw[0] == '/' ? "" : "/etc/", raw);
+		if (path_norm(path, target, sizeof(target)) || strncmp(target, "/run/", 5))
+			return 0;
+		file = target;
+	}
+	if (!file)
+		file = "/run/nucleus/resolv.conf";
+	R(p, file, path, sizeof(path));
+	*strrchr(path, '/') = '\0';
+	n = mkdir_p(path, 0755);
+	if (n < 0)
+		return nerr_set(e, "network", (int)-n, "resolv.conf: mkdir %s: %s", path,
+				strerror((int)-n));
+	fd = open(R(p, file, path, sizeof(path)), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, o) != (ssize_t)o) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return nerr_set(e, "network", err, "resolv.conf: %s: %s", file, strerror(err));
+	}
+	close(fd);
+	if (file == target)
+		return 0;
+	{
+		char dst[4096];
+
+		R(p, "/etc/resolv.conf", dst, sizeof(dst));
+		if (do_mount("network", path, dst, NULL, MS_BIND, NULL, e) ||
+		    set_flags("network", dst, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, false,
+			      e))
+			return -EIO;
+	}
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct mnt_plan {
 	bool rootfs;	     /* the host's / is the initramfs: pivot_root needs a hand */
 	const char *notify_socket; /* host path bound to /run/nucleus/notify.sock, or NULL */
 	int notify_fd;
+	char *const *dns;		     /* bridged services: /etc/resolv.conf names these */
 	struct mnt_src vol[MNT_MAX_VOLUMES]; /* by index of c->volumes */
 	struct mnt_src sec[MNT_MAX_SECRETS]; /* by index of c->secrets */
 	int nsec;

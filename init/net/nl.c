@@ -298,3 +298,82 @@ int nl_route_add_default(struct nl *n, int family, const void *gw, int ifindex, 
 		return nl_fail(n, e, ifindex, err, op);
 	return 0;
 }
+
+/* Appends @len bytes with no attribute header (a family header in a nest). */
+static void put_raw(struct nl_msg *m, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(m->h.nlmsg_len);
+
+	if (m->overflow || off + NLMSG_ALIGN(len) > sizeof(m->buf)) {
+		m->overflow = true;
+		return;
+	}
+	memcpy(m->buf + off, data, len);
+	m->h.nlmsg_len = (uint32_t)(off + NLMSG_ALIGN(len));
+}
+
+/* Fills e with "NAME: OP: strerror (kernel's reason)" for a link not made yet. */
+static int nl_fail_name(struct nl *n, struct nerr *e, const char *name, int err, const char *op)
+{
+	if (n->ext[0])
+		return nerr_set(e, "network", -err, "%s: %s: %s (%s)", name, op, strerror(-err),
+				n->ext);
+	return nerr_set(e, "network", -err, "%s: %s: %s", name, op, strerror(-err));
+}
+
+int nl_bridge_add(struct nl *n, const char *name, struct nerr *e)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nl_msg m;
+	struct rtattr *info;
+	int err;
+
+	nl_msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	nl_attr_put_str(&m, IFLA_IFNAME, name);
+	info = nl_nest_start(&m, IFLA_LINKINFO);
+	nl_attr_put_str(&m, IFLA_INFO_KIND, "bridge");
+	nl_nest_end(&m, info);
+	err = nl_request(n, &m);
+	if (err && err != -EEXIST)
+		return nl_fail_name(n, e, name, err, "create bridge");
+	return 0;
+}
+
+int nl_veth_add(struct nl *n, const char *name, const char *peer, int peer_netns_fd, int master,
+		struct nerr *e)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC}, pifi = {.ifi_family = AF_UNSPEC};
+	struct rtattr *info, *data, *p;
+	struct nl_msg m;
+	int err;
+
+	nl_msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	nl_attr_put_str(&m, IFLA_IFNAME, name);
+	if (master > 0)
+		nl_attr_put_u32(&m, IFLA_MASTER, (uint32_t)master);
+	info = nl_nest_start(&m, IFLA_LINKINFO);
+	nl_attr_put_str(&m, IFLA_INFO_KIND, "veth");
+	data = nl_nest_start(&m, IFLA_INFO_DATA);
+	/* VETH_INFO_PEER: an ifinfomsg, then the peer's own attributes */
+	p = nl_nest_start(&m, 1 /* VETH_INFO_PEER */);
+	put_raw(&m, &pifi, sizeof(pifi));
+	nl_attr_put_str(&m, IFLA_IFNAME, peer);
+	if (peer_netns_fd >= 0)
+		nl_attr_put_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	nl_nest_end(&m, p);
+	nl_nest_end(&m, data);
+	nl_nest_end(&m, info);
+	err = nl_request(n, &m);
+	if (err)
+		return nl_fail_name(n, e, name, err, "create veth pair");
+	return 0;
+}
+
+int nl_link_del(struct nl *n, int ifindex)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nl_msg m;
+
+	nl_msg_init(&m, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	return nl_request(n, &m);
+}

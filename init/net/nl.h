@@ -72,4 +72,17 @@ int nl_addr_add(struct nl *n, int ifindex, int family, const void *addr, int pre
 /* Adds the default route via @gw out of @ifindex in the main table; an existing one is fine. */
 int nl_route_add_default(struct nl *n, int family, const void *gw, int ifindex, struct nerr *e);
 
+/* Creates bridge @name (an existing one is fine); step "network". */
+int nl_bridge_add(struct nl *n, const char *name, struct nerr *e);
+
+/*
+ * nl_veth_add - a veth pair: @name here (enslaved to @master when > 0) and
+ * @peer created straight in the network namespace @peer_netns_fd.
+ */
+int nl_veth_add(struct nl *n, const char *name, const char *peer, int peer_netns_fd, int master,
+		struct nerr *e);
+
+/* Deletes a link (a veth takes its peer with it). */
+int nl_link_del(struct nl *n, int ifindex);
+
 #endif

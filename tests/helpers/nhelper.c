@@ -23,6 +23,7 @@
  *                                   service; one line per attempt, "denied" or
  *                                   "ALLOWED"; exit status: the number allowed
  *   nhelper euid                    print the effective uid
+ *   nhelper listen-any PORT         like listen, on every address (0.0.0.0)
  *   nhelper notify [--exit] [--watchdog MS FILE] DELAY_MS MSG...
  *                                   after DELAY_MS send MSG lines (READY=1 last)
  *                                   as one datagram to $NOTIFY_SOCKET; then exit 0
@@ -373,12 +374,12 @@ static void usage(void)
  * listen PORT: accept on 127.0.0.1:PORT and keep every connection open
  * without answering, so a tcp probe succeeds and an http probe hangs.
  */
-static __attribute__((noreturn)) int listen_mute(long port)
+static __attribute__((noreturn)) int listen_mute(long port, bool any)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
 		die("listen: cannot listen on the port");
@@ -547,7 +548,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(cmd, "listen") && argc == 3)
-		return listen_mute(num(argv[2]));
+		return listen_mute(num(argv[2]), false);
+	if (!strcmp(cmd, "listen-any") && argc == 3)
+		return listen_mute(num(argv[2]), true);
 	if (!strcmp(cmd, "orphans") && argc == 3)
 		return orphans(num(argv[2]));
 	if (!strcmp(cmd, "zombies") && argc == 3)

@@ -39,7 +39,8 @@ json_keys() {
 	[ "$status" -eq 0 ]
 	echo "$output"
 	# one JSON object: starts with uptime_ms, ends with the services array
-	# (the contract's service keys plus the cgroup accounting of issue 6;
+	# (the contract's service keys plus the cgroup accounting of issue 6 and
+	# the bridge address of issue 7;
 	# extra top-level ones such as boot timings come before "services")
 	[[ "$output" =~ ^\{\"uptime_ms\":\ [0-9]+, ]]
 	[[ "$output" == *'"services": ['* ]]
@@ -47,7 +48,7 @@ json_keys() {
 	# three service objects, each with exactly these keys
 	[ "$(grep -c '{"name": ' <<<"$output")" -eq 3 ]
 	want="name state pid restarts exit_status health since_ms status_text error"
-	want="$want memory_current memory_peak oom_kills cpu_usage_us tasks"
+	want="$want memory_current memory_peak oom_kills cpu_usage_us tasks address"
 	for s in web job broken; do
 		j=$(svc_json "$s")
 		[ "$(json_keys "$j")" = "$want" ]

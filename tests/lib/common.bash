@@ -114,6 +114,14 @@ holds() {
 nuc_start_bg() {
 	local -a init
 	read -ra init <<<"$NUC_INIT"
+	# bridged services make a bridge, veths and nftables rules: never in
+	# the host's own network namespace
+	if grep -qE '^[[:space:]]*network[[:space:]]*=[[:space:]]*bridge' "$M" 2>/dev/null &&
+		[[ $NUC_INIT != *"unshare --net"* ]]; then
+		echo "nuc_start: a manifest with network = bridge needs nucleus-init in its own" \
+			"network namespace (NUC_INIT=\"unshare --net ...\")" >&2
+		return 1
+	fi
 	: >"$LOG"
 	unshare --pid --fork --kill-child --mount --mount-proc \
 		"${init[@]}" --manifest "$M" --runtime-dir "$RUN" "$@" \
