@@ -525,12 +525,10 @@ static char **dns_servers(struct supervisor *s)
 
 static void write_sysctl(const char *path, const char *v)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r = write_text(AT_FDCWD, path, v);
 
-	if (fd < 0 || write(fd, v, strlen(v)) < 0)
-		log_warn("%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (r < 0)
+		log_warn("%s: %s", path, strerror(-r));
 }
 
 /* ip_forward on while a bridged service runs, as it was before once none does. */

@@ -204,7 +204,7 @@ static int setup_limits(const struct svc_conf *c, struct nerr *e)
 {
 	struct rlimit rl = {.rlim_cur = c->nofile, .rlim_max = c->nofile};
 	char buf[16];
-	int fd, n;
+	int r;
 
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return nerr_set(e, "nofile", errno, "RLIMIT_NOFILE %llu: %s",
@@ -216,12 +216,11 @@ static int setup_limits(const struct svc_conf *c, struct nerr *e)
 					(unsigned long long)c->nproc, strerror(errno));
 	}
 	if (c->set & SET_OOM_SCORE_ADJ) {
-		fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		n = snprintf(buf, sizeof(buf), "%d", c->oom_score_adj);
-		if (fd < 0 || write(fd, buf, (size_t)n) != n)
-			return nerr_set(e, "oom_score_adj", errno, "/proc/self/oom_score_adj: %s",
-					strerror(errno));
-		close(fd);
+		snprintf(buf, sizeof(buf), "%d", c->oom_score_adj);
+		r = write_text(AT_FDCWD, "/proc/self/oom_score_adj", buf);
+		if (r < 0)
+			return nerr_set(e, "oom_score_adj", -r, "/proc/self/oom_score_adj: %s",
+					strerror(-r));
 	}
 	return 0;
 }

@@ -6,6 +6,8 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -451,6 +453,21 @@ void sb_json_str(struct strbuf *sb, const char *s)
 }
 
 /* Creates path and its missing parents; an existing directory is fine. */
+int write_text(int dirfd, const char *path, const char *text)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC), r = 0;
+	size_t n = strlen(text);
+	ssize_t w;
+
+	if (fd < 0)
+		return -errno;
+	w = write(fd, text, n);
+	if (w != (ssize_t)n)
+		r = w < 0 ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
 int mkdir_p(const char *path, unsigned mode)
 {
 	char buf[4096];

@@ -63,6 +63,13 @@ void sb_json_str(struct strbuf *sb, const char *s);
 /* mkdir -p: 0 or a negative errno. */
 int mkdir_p(const char *path, unsigned mode);
 
+/*
+ * write_text - writes @text whole into the existing file @path (relative to
+ * @dirfd, or AT_FDCWD): the /proc, /sys and cgroup files whose write is one
+ * value. 0 or a negative errno (-EIO for a short write).
+ */
+int write_text(int dirfd, const char *path, const char *text);
+
 /* Copy with truncation, always terminated; returns strlen(src). */
 size_t strlcpy_n(char *dst, const char *src, size_t size);
 

@@ -63,12 +63,9 @@ static void cgroup_enable_controllers(void)
 	buf[n] = '\0';
 	for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
 		o += (size_t)snprintf(req + o, sizeof(req) - o, "%s+%s", o ? " " : "", t);
-	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, req, strlen(req)) < 0)
-		log_warn("cgroup.subtree_control '%s': %s", req, strerror(errno));
-	close(fd);
+	n = write_text(AT_FDCWD, "/sys/fs/cgroup/cgroup.subtree_control", req);
+	if (n < 0 && n != -ENOENT)
+		log_warn("cgroup.subtree_control '%s': %s", req, strerror((int)-n));
 }
 
 static void console_stdio(void)
@@ -212,19 +209,17 @@ static void apply_sysctl(const struct sysctl_conf *sc)
 	char path[512];
 	size_t o = strlcpy_n(path, "/proc/sys/", sizeof(path));
 	bool slashes = strchr(sc->key, '/') != NULL;
-	int fd;
+	int r;
 
 	for (const char *p = sc->key; *p && o < sizeof(path) - 1; p++)
 		path[o++] = (!slashes && *p == '.') ? '/' : *p;
 	path[o] = '\0';
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, sc->value, strlen(sc->value)) < 0)
+	r = write_text(AT_FDCWD, path, sc->value);
+	if (r < 0)
 		log_err("%s:%d: sysctl %s = %s: %s", "[sysctl]", sc->line, sc->key, sc->value,
-			strerror(errno));
+			strerror(-r));
 	else
 		log_debug("sysctl %s = %s", sc->key, sc->value);
-	if (fd >= 0)
-		close(fd);
 }
 
 static int apply_mount(const struct mount_conf *mc)

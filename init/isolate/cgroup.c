@@ -10,6 +10,7 @@
  * stopped and its last process is gone; restarts reuse it.
  */
 #include "isolate/cgroup.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -49,32 +50,6 @@ const char *cg_why(void)
 const char *cg_base(void)
 {
 	return cg.base;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-	size_t n = strlen(s);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, n) != (ssize_t)n)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-static int write_at(int dirfd, const char *file, const char *s)
-{
-	int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC), r = 0;
-	size_t n = strlen(s);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, n) != (ssize_t)n)
-		r = -errno;
-	close(fd);
-	return r;
 }
 
 static ssize_t read_file(const char *path, char *buf, size_t size)
@@ -128,7 +103,7 @@ static int enable_controllers(const char *dir)
 		if (!strstr(padded, req))
 			continue;
 		snprintf(req, sizeof(req), "+%s", want[i]);
-		if (write_str(path, req) < 0 && !r)
+		if (write_text(AT_FDCWD, path, req) < 0 && !r)
 			r = -errno;
 	}
 	return r;
@@ -163,12 +138,12 @@ int cg_init(void)
 		return fail(errno, "mkdir %s: %s", path);
 	snprintf(path, sizeof(path), "%s/init/cgroup.procs", own);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if ((r = write_str(path, pid)) < 0)
+	if ((r = write_text(AT_FDCWD, path, pid)) < 0)
 		return fail(-r, "%s: %s", path);
 	if ((r = enable_controllers(own)) < 0) {
 		/* not ours to delegate (a shared group, say): go back as we were */
 		snprintf(path, sizeof(path), "%s/cgroup.procs", own);
-		write_str(path, pid);
+		write_text(AT_FDCWD, path, pid);
 		snprintf(path, sizeof(path), "%s/init", own);
 		rmdir(path);
 		return fail(-r, "%s/cgroup.subtree_control: %s", own);
@@ -206,7 +181,7 @@ static int limit(int dirfd, const char *name, const char *key, const char *file,
 
 	if (!set && !reset)
 		return 0;
-	r = write_at(dirfd, file, set ? value : reset);
+	r = write_text(dirfd, file, set ? value : reset);
 	if (r == -ENOENT && !set)
 		return 0; /* the controller is not there, and nothing was asked of it */
 	if (r < 0)
@@ -275,7 +250,7 @@ int cg_enter(int dirfd, pid_t pid)
 	char s[32];
 
 	snprintf(s, sizeof(s), "%d", (int)pid);
-	return write_at(dirfd, "cgroup.procs", s);
+	return write_text(dirfd, "cgroup.procs", s);
 }
 
 /* Without cgroup.kill (before Linux 5.14): freeze, kill each pid, thaw. */
@@ -285,13 +260,13 @@ static int kill_frozen(const char *dir)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
-	write_str(path, "1");
+	write_text(AT_FDCWD, path, "1");
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	r = (int)read_file(path, buf, sizeof(buf));
 	for (char *t = strtok_r(buf, "\n", &save); r > 0 && t; t = strtok_r(NULL, "\n", &save))
 		kill((pid_t)atoi(t), SIGKILL);
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
-	write_str(path, "0");
+	write_text(AT_FDCWD, path, "0");
 	return r < 0 ? r : 0;
 }
 
@@ -304,7 +279,7 @@ int cg_kill(const char *name)
 		return -ENOTSUP;
 	snprintf(dir, sizeof(dir), "%s/%s", cg.base, name);
 	snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
-	r = write_str(path, "1");
+	r = write_text(AT_FDCWD, path, "1");
 	if (r == -ENOENT && access(dir, F_OK) == 0)
 		return kill_frozen(dir);
 	return r;

@@ -11,6 +11,7 @@
  */
 #include "isolate/ns.h"
 #include "net/iface.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -80,24 +81,6 @@ unsigned ns_uid_slot_hash(const char *name)
 	return 1 + h % NS_UID_SLOTS;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n, len = (ssize_t)strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, (size_t)len);
-	if (n != len) {
-		int err = n < 0 ? errno : EIO;
-
-		close(fd);
-		return -err;
-	}
-	close(fd);
-	return 0;
-}
-
 int ns_write_maps(pid_t pid, uid_t base, struct nerr *e)
 {
 	static const char *const files[] = {"uid_map", "gid_map"};
@@ -107,7 +90,7 @@ int ns_write_maps(pid_t pid, uid_t base, struct nerr *e)
 	snprintf(map, sizeof(map), "0 %u %u\n", (unsigned)base, NS_UID_RANGE);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		r = write_file(path, map);
+		r = write_text(AT_FDCWD, path, map);
 		if (r)
 			return nerr_set(e, "user namespace", -r, "%s \"0 %u %u\": %s", path,
 					(unsigned)base, NS_UID_RANGE, strerror(-r));

@@ -10,6 +10,7 @@
 #include "net/bridge.h"
 #include "net/iface.h"
 #include "net/nl.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -38,17 +39,11 @@ static int bridge_up(struct nl *n, const struct net_plan *p, int *idx, struct ne
 	if (!r) {
 		/* a published port reached as 127.0.0.1 is routed out of the bridge */
 		char path[96];
-		int fd;
 
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet",
 			 p->bridge);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (write(fd, "1", 1) < 0) {
-				/* NAT from 127.0.0.1 does not work then; the rest does */
-			}
-			close(fd);
-		}
+		/* on failure NAT from 127.0.0.1 does not work; the rest does */
+		write_text(AT_FDCWD, path, "1");
 	}
 	return r;
 }
