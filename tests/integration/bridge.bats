@@ -17,22 +17,6 @@ teardown() {
 	nuc_teardown
 }
 
-start_netns() {
-	NUC_INIT_REAL=$NUC_INIT
-	cat >"$T/in-netns" <<-EOS
-		#!/bin/sh
-		ip link set lo up
-		exec "$NUC_INIT_REAL" "\$@"
-	EOS
-	chmod +x "$T/in-netns"
-	NUC_INIT="unshare --net $T/in-netns" nuc_start "$@"
-}
-
-# A command in nucleus-init's network namespace (the host side of the bridge).
-in_ns() {
-	nsenter -t "$NUC_PID" -n "$@"
-}
-
 @test "two bridged services talk to each other by address; the host side reaches them too" {
 	write_manifest <<EOF
 [service.a]
@@ -52,7 +36,7 @@ after = a
 type = oneshot
 stdout = file:$T/b.out
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state a ready 10
 	[ "$(svc_get a address)" = 10.89.0.10 ]
 	wait_for_state b exited 10
@@ -61,15 +45,15 @@ EOF
 	# b's default route is the gateway, the subnet's first address
 	grep -qE '^eth0[[:space:]]+00000000[[:space:]]+0100590A' "$T/b.out"
 	# the bridge holds the gateway; the host side of it connects to a
-	in_ns ip -o addr show dev nucleus0 | grep -q 'inet 10.89.0.1/24'
-	in_ns busybox nc -w 2 10.89.0.10 8300 -e /bin/true
+	nuc_netns ip -o addr show dev nucleus0 | grep -q 'inet 10.89.0.1/24'
+	nuc_netns busybox nc -w 2 10.89.0.10 8300 -e /bin/true
 }
 
 @test "addresses are unique across 20 services, kept across a restart, and a taken fixed one is refused" {
 	for i in $(seq 1 20); do
 		printf '[service.s%d]\nexec = /bin/sleep 1000\nnetwork = bridge\nsubnet = 10.90.0.0/27\n\n' "$i"
 	done >"$M"
-	start_netns
+	nuc_start_netns
 	for i in $(seq 1 20); do wait_for_state "s$i" ready 10; done
 	addrs=$(for i in $(seq 1 20); do svc_get "s$i" address; done)
 	echo "$addrs"
@@ -111,15 +95,15 @@ network = bridge
 exec = /bin/sleep 1000
 network = bridge
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state x ready 10
 	wait_for_state y ready 10
-	[ "$(in_ns ip -o link show type veth | wc -l)" -eq 2 ]
+	[ "$(nuc_netns ip -o link show type veth | wc -l)" -eq 2 ]
 	[ -e "$RUN/ipam/x" ] && [ -e "$RUN/ipam/y" ]
-	in_ns ip -o link show master nucleus0 | grep -q 'nv[0-9]'
+	nuc_netns ip -o link show master nucleus0 | grep -q 'nv[0-9]'
 	ctl stop x
 	ctl stop y
-	wait_until 5 eval '[ "$(in_ns ip -o link show type veth | wc -l)" -eq 0 ]'
+	wait_until 5 eval '[ "$(nuc_netns ip -o link show type veth | wc -l)" -eq 0 ]'
 	[ ! -e "$RUN/ipam/x" ] && [ ! -e "$RUN/ipam/y" ]
 	[ "$(svc_get x address)" = null ]
 }
@@ -133,7 +117,7 @@ address = 10.88.3.4
 type = oneshot
 stdout = file:$T/look.out
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state look exited 10
 	cat "$T/look.out"
 	[ "$(sed -n 1,2p "$T/look.out" | tr '\n' ' ')" = "eth0 lo " ]

@@ -17,18 +17,6 @@ teardown() {
 	nuc_teardown
 }
 
-# nucleus-init in a fresh net namespace as well (loopback up).
-start_netns() {
-	NUC_INIT_REAL=$NUC_INIT
-	cat >"$T/in-netns" <<-EOS
-		#!/bin/sh
-		ip link set lo up
-		exec "$NUC_INIT_REAL" "\$@"
-	EOS
-	chmod +x "$T/in-netns"
-	NUC_INIT="unshare --net $T/in-netns" nuc_start "$@"
-}
-
 # Every descendant of nucleus-init, in nested PID namespaces too.
 tree_procs() {
 	local -A kids
@@ -138,7 +126,7 @@ volumes = $VOL $T/data:/data:rw
 ready = tcp:127.0.0.1:8123
 ready_timeout = 5s
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state work ready 10
 	[ "$(cat "$T/data/out")" = scratch ]
 	# the private /tmp is not the host's
@@ -404,7 +392,7 @@ user = nobody
 volumes = $VOL
 restart = never
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state web ready 10
 	wait_for_state caps exited 10
 	cat "$T/caps.out"
@@ -500,7 +488,7 @@ after = host
 type = oneshot
 stdout = file:$T/none.out
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state none exited 10
 	cat "$T/none.out"
 	[ "$(sed -n 1p "$T/none.out")" = lo ]
@@ -544,7 +532,7 @@ volumes = $VOL
 ready = tcp:127.0.0.1:8125
 ready_timeout = 5s
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state files ready 10
 	wait_for_state net ready 10
 	# the flag lives only in the service's private /tmp

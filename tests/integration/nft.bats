@@ -31,20 +31,6 @@ client_listen() {
 	LISTENERS+=("$!")
 }
 
-# nucleus-init in a fresh net namespace (loopback up); $1: more setup there.
-start_netns() {
-	NUC_INIT_REAL=$NUC_INIT
-	cat >"$T/in-netns" <<-EOS
-		#!/bin/sh
-		ip link set lo up
-		${1:-}
-		exec "$NUC_INIT_REAL" "\$@"
-	EOS
-	chmod +x "$T/in-netns"
-	NUC_INIT="unshare --net $T/in-netns" nuc_start
-}
-
-in_ns() { nsenter -t "$NUC_PID" -n "$@"; }
 in_client() { nsenter -t "$CLIENT" -n "$@"; }
 
 _client_unshared() {
@@ -56,9 +42,9 @@ make_client() {
 	unshare --net sleep 1000 >/dev/null 2>&1 3>&- </dev/null &
 	CLIENT=$!
 	wait_until 5 _client_unshared
-	in_ns ip link add vout type veth peer name vin netns "/proc/$CLIENT/ns/net"
-	in_ns ip addr add 192.0.2.1/24 dev vout
-	in_ns ip link set vout up
+	nuc_netns ip link add vout type veth peer name vin netns "/proc/$CLIENT/ns/net"
+	nuc_netns ip addr add 192.0.2.1/24 dev vout
+	nuc_netns ip link set vout up
 	in_client ip link set lo up
 	in_client ip addr add 192.0.2.2/24 dev vin
 	in_client ip link set vin up
@@ -74,16 +60,16 @@ publish = 9090:8080
 ready = tcp:127.0.0.1:8080
 ready_timeout = 5s
 EOF
-	start_netns
+	nuc_start_netns
 	make_client
 	wait_for_state web ready 10
-	in_ns nft list table inet nucleus | grep -q 'dport 9090 dnat ip to'
-	[ "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+	nuc_netns nft list table inet nucleus | grep -q 'dport 9090 dnat ip to'
+	[ "$(nuc_netns cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
 	# from outside, through the address of nucleus-init's side
 	in_client busybox nc -w 2 192.0.2.1 9090 -e /bin/true
 	# from the host itself, on its own address and on 127.0.0.1
-	in_ns busybox nc -w 2 192.0.2.1 9090 -e /bin/true
-	in_ns busybox nc -w 2 127.0.0.1 9090 -e /bin/true
+	nuc_netns busybox nc -w 2 192.0.2.1 9090 -e /bin/true
+	nuc_netns busybox nc -w 2 127.0.0.1 9090 -e /bin/true
 	# a port that is not published stays closed
 	run in_client busybox nc -w 2 192.0.2.1 9091 -e /bin/true
 	[ "$status" -ne 0 ]
@@ -111,7 +97,7 @@ egress = 192.0.2.2/32:7001
 type = oneshot
 stdout = file:$T/some.out
 EOF
-	start_netns
+	nuc_start_netns
 	make_client
 	client_listen 7001
 	client_listen 7002
@@ -135,16 +121,16 @@ exec = /bin/sleep 1000
 network = bridge
 publish = 9191:80
 EOF
-	start_netns "nft add table inet theirs; nft add chain inet theirs c"
+	nuc_start_netns "nft add table inet theirs; nft add chain inet theirs c"
 	wait_for_state a ready 10
-	in_ns nft list table inet nucleus >/dev/null
-	[ "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+	nuc_netns nft list table inet nucleus >/dev/null
+	[ "$(nuc_netns cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
 	ctl stop a
-	run in_ns nft list table inet nucleus
+	run nuc_netns nft list table inet nucleus
 	[ "$status" -ne 0 ]
-	[ "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
-	in_ns nft list table inet theirs | grep -q 'chain c'
-	[ "$(in_ns ip -o link show type veth | wc -l)" -eq 0 ]
+	[ "$(nuc_netns cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+	nuc_netns nft list table inet theirs | grep -q 'chain c'
+	[ "$(nuc_netns ip -o link show type veth | wc -l)" -eq 0 ]
 }
 
 @test "a bridged service's resolv.conf names the [interface] nameservers" {
@@ -158,7 +144,7 @@ network = bridge
 type = oneshot
 stdout = file:$T/r.out
 EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state r exited 10
 	cat "$T/r.out"
 	[ "$(cat "$T/r.out")" = "nameserver 192.0.2.53" ]

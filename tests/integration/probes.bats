@@ -13,18 +13,6 @@ teardown() {
 	nuc_teardown
 }
 
-# nucleus-init in a fresh net namespace as well (loopback up).
-start_netns() {
-	NUC_INIT_REAL=$NUC_INIT
-	cat >"$T/in-netns" <<-EOS
-		#!/bin/sh
-		ip link set lo up
-		exec "$NUC_INIT_REAL" "\$@"
-	EOS
-	chmod +x "$T/in-netns"
-	NUC_INIT="unshare --net $T/in-netns" nuc_start "$@"
-}
-
 @test "ready=notify: READY=1 from systemd-notify makes the service ready, STATUS= is shown" {
 	command -v systemd-notify
 	write_manifest <<-EOF
@@ -104,7 +92,7 @@ start_netns() {
 		exec = $NHELPER sleep 100
 		requires = t
 	EOF
-	start_netns
+	nuc_start_netns
 	[ "$(svc_get t state)" = starting ]
 	wait_for_state t ready 5
 	wait_for_state after_t ready 5
@@ -127,7 +115,7 @@ start_netns() {
 		restart_delay = 50ms
 		start_limit = 2/60s
 	EOF
-	start_netns
+	nuc_start_netns
 	wait_for_state web ready 5
 	wait_for_state web404 failed 10
 	[ "$(svc_get web404 restarts)" = 1 ]
@@ -228,7 +216,7 @@ start_netns() {
 		health_retries = 2
 		on_unhealthy = ignore
 	EOF
-	start_netns
+	nuc_start_netns
 	wait_until 5 health_is web healthy
 	wait_until 5 health_is hang unhealthy
 }

@@ -150,6 +150,25 @@ nuc_start() {
 	fi
 }
 
+# nucleus-init as PID 1 of a fresh PID namespace and of a fresh network
+# namespace, loopback up; $1: more shell to run in that namespace first.
+nuc_start_netns() {
+	local real=$NUC_INIT
+	cat >"$T/in-netns" <<-EOS
+		#!/bin/sh
+		ip link set lo up
+		${1:-}
+		exec "$real" "\$@"
+	EOS
+	chmod +x "$T/in-netns"
+	NUC_INIT="unshare --net $T/in-netns" nuc_start
+}
+
+# A command in nucleus-init's network namespace.
+nuc_netns() {
+	nsenter -t "$NUC_PID" -n "$@"
+}
+
 _nuc_answers() {
 	[ -S "$RUN/control.sock" ] && ctl version >/dev/null 2>&1
 }
