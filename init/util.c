@@ -119,7 +119,7 @@ int parse_duration(const char *s, uint64_t *ms)
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (strcmp(s + n, units[i].unit))
 			continue;
-		if (v > UINT64_MAX / units[i].mult)
+		if (v > DURATION_MAX_MS / units[i].mult || v * units[i].mult > DURATION_MAX_MS)
 			return -ERANGE;
 		*ms = v * units[i].mult;
 		return 0;

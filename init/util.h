@@ -10,7 +10,13 @@
 #include "nucleus.h"
 #include <stdarg.h>
 
-/* "500ms", "10s", "2m", "1h"; a bare integer means seconds. 0 or -EINVAL. */
+/*
+ * "500ms", "10s", "2m", "1h"; a bare integer means seconds. 0, -EINVAL, or
+ * -ERANGE beyond DURATION_MAX_MS: no timeout, delay or interval of ours
+ * needs more than a year, and a bound keeps deadline arithmetic far from
+ * overflow.
+ */
+#define DURATION_MAX_MS (365ull * 24 * 3600 * 1000)
 int parse_duration(const char *s, uint64_t *ms);
 /* "64K", "1M", "2G" (powers of 1024) or bytes. 0 or -EINVAL / -ERANGE. */
 int parse_size(const char *s, uint64_t *bytes);

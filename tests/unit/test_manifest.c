@@ -1587,6 +1587,87 @@ static void test_manifest_load_file(void **state)
 	assert_int_equal(err, ENOENT);
 }
 
+/* A section given twice is one error, not a second one about a placeholder. */
+static void test_duplicate_section_one_error(void **state)
+{
+	struct manifest *m;
+
+	(void)state;
+	m = load_one_error("[service.a]\nexec = /bin/true\n[service.a]\nexec = /bin/false\n", 3,
+			   "[service.a] given twice (first at line 1)");
+	assert_null(manifest_find(m, "a"));
+	manifest_free(m);
+	m = load_one_error("[system]\nhostname = a\n[system]\nhostname = b\n", 3,
+			   "[system] given twice (first at line 1)");
+	manifest_free(m);
+}
+
+/* A NUL byte would cut the value silently: an error with its line. */
+static void test_nul_byte(void **state)
+{
+	char path[] = "/tmp/nucleus-test-XXXXXX";
+	static const char text[] = "[service.b]\nexec = /bin/true\n[service.a]\nexec = /bin/tr\0ue x\n";
+	int fd = mkstemp(path), err = 0;
+	struct cap c = {0};
+	struct manifest *m;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (int)sizeof(text) - 1);
+	close(fd);
+	m = manifest_load(path, cap_any, &c, &err);
+	assert_non_null(m);
+	assert_true(c.n >= 1);
+	assert_int_equal(c.line[0], 4);
+	assert_non_null(strstr(c.msg[0], "NUL byte"));
+	assert_null(manifest_find(m, "a"));
+	assert_non_null(manifest_find(m, "b"));
+	cap_free(&c);
+	manifest_free(m);
+	unlink(path);
+}
+
+/* Durations past a year are refused, and the message names the bound. */
+static void test_duration_bound(void **state)
+{
+	char buf[1024];
+	struct manifest *m;
+
+	(void)state;
+	svc_text(buf, sizeof(buf), "restart_delay", "9223372036854775807ms", "");
+	m = load_one_error(buf, 5, "8760h (365 days)");
+	assert_null(manifest_find(m, "a"));
+	manifest_free(m);
+	svc_text(buf, sizeof(buf), "stop_timeout", "8760h", "");
+	m = load_ok(buf);
+	assert_true(manifest_find(m, "a")->stop_timeout_ms == 8760ull * 3600 * 1000);
+	manifest_free(m);
+	m = load_one_error("[system]\nshutdown_timeout = 99999999999h\n", 2, "8760h");
+	assert_true(m->sys_invalid);
+	manifest_free(m);
+}
+
+/* No control character of the manifest reaches the terminal raw. */
+static void test_control_chars_escaped(void **state)
+{
+	struct manifest *m;
+	struct cap c;
+
+	(void)state;
+	m = load("[service.\x1b[31mred]\nexec = /bin/true\n[service.b]\nexec = /bin/true\n"
+		 "user = \x1b]0;pwned\x07\n",
+		 &c);
+	assert_int_equal(c.n, 2);
+	for (int i = 0; i < c.n; i++)
+		for (const char *p = c.msg[i]; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				fail_msg("raw control character in '%s'", c.msg[i]);
+	want_error(&c, 1, "[service.\\x1b[31mred]");
+	want_error(&c, 5, "\\x1b]0;pwned\\x07");
+	cap_free(&c);
+	manifest_free(m);
+}
+
 static void test_mount_options_parse(void **state)
 {
 	unsigned long fl;
@@ -1666,6 +1747,10 @@ int main(void)
 		cmocka_unit_test(test_service_names),
 		cmocka_unit_test(test_manifest_load_file),
 		cmocka_unit_test(test_mount_options_parse),
+		cmocka_unit_test(test_duplicate_section_one_error),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_duration_bound),
+		cmocka_unit_test(test_control_chars_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

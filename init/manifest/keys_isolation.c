@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: MIT
+/*
+ * keys_isolation.c - [service.NAME]: the isolation keys (namespaces,
+ * network, root, volumes, secrets, capabilities, seccomp, cgroup limits,
+ * rlimits). The table that names them is in keys_service.c.
+ */
+#include "manifest/internal.h"
+
+#include <arpa/inet.h>
+#include <cap-ng.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+static int v_namespaces(struct loader *L, void *obj, const char *v, const char **why)
+{
+	static const struct {
+		const char *n;
+		unsigned bit;
+	} ns[] = {{"mount", NS_MOUNT}, {"pid", NS_PID},	  {"ipc", NS_IPC},	{"uts", NS_UTS},
+		  {"net", NS_NET},     {"user", NS_USER}, {"cgroup", NS_CGROUP}};
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+	unsigned bits = 0;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(ns); k++)
+			if (!strcmp(items[i], ns[k].n))
+				break;
+		if (k == ARRAY_SIZE(ns)) {
+			*why = "expected items of mount pid ipc uts net user cgroup";
+			free(items);
+			return -EINVAL;
+		}
+		bits |= ns[k].bit;
+	}
+	free(items);
+	c->namespaces = bits;
+	return 0;
+}
+
+static int v_network(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (!strcmp(v, "host"))
+		c->network = NET_HOST;
+	else if (!strcmp(v, "none"))
+		c->network = NET_NONE;
+	else if (!strcmp(v, "bridge"))
+		c->network = NET_BRIDGE;
+	else {
+		*why = "expected host, none or bridge";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int v_bridge(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (strlen(v) > 15 || !valid_name(v)) {
+		*why = "expected an interface name of at most 15 characters";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->bridge, v);
+}
+
+static int v_address(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	unsigned char a[4];
+
+	(void)L;
+	if (inet_pton(AF_INET, v, a) != 1) {
+		*why = "expected an IPv4 address";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->address, v);
+}
+
+static int v_subnet(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	uint64_t pfx;
+	const char *slash = strchr(v, '/');
+
+	(void)L;
+	if (!slash || strchr(v, ':') || mf_valid_cidr(v) || parse_uint(slash + 1, 30, &pfx) ||
+	    pfx < 8) {
+		*why = "expected an IPv4 CIDR with a prefix from 8 to 30, e.g. 10.88.0.0/16";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->subnet, v);
+}
+
+static int v_publish(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		char hp[8], cp[8];
+		const char *proto = strchr(items[i], '/');
+		const char *colon = strchr(items[i], ':');
+		size_t hl = colon ? (size_t)(colon - items[i]) : 0;
+		size_t cl =
+			colon ? (size_t)((proto ? proto : colon + strlen(colon)) - colon - 1) : 0;
+		uint16_t port;
+
+		if (!colon || hl == 0 || hl >= sizeof(hp) || cl == 0 || cl >= sizeof(cp) ||
+		    (proto && strcmp(proto, "/tcp") && strcmp(proto, "/udp")))
+			goto bad;
+		memcpy(hp, items[i], hl);
+		hp[hl] = '\0';
+		memcpy(cp, colon + 1, cl);
+		cp[cl] = '\0';
+		if (mf_parse_port(hp, &port) || mf_parse_port(cp, &port))
+			goto bad;
+	}
+	free(items);
+	return mf_put_list(&c->publish, v);
+bad:
+	*why = "expected HOSTPORT:PORT[/tcp|/udp] items";
+	free(items);
+	return -EINVAL;
+}
+
+static int v_egress(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		char cidr[64];
+		const char *it = items[i];
+		const char *colon;
+		uint16_t port;
+
+		if (!strcmp(it, "none") && n == 1)
+			continue;
+		/* CIDR[:PORT]: IPv4 only here, where ':' is unambiguous */
+		colon = strchr(it, ':');
+		size_t cl = colon ? (size_t)(colon - it) : strlen(it);
+		if (cl >= sizeof(cidr))
+			goto bad;
+		memcpy(cidr, it, cl);
+		cidr[cl] = '\0';
+		if (!strchr(cidr, '/') || mf_valid_cidr(cidr) ||
+		    (colon && mf_parse_port(colon + 1, &port)))
+			goto bad;
+	}
+	free(items);
+	return mf_put_list(&c->egress, v);
+bad:
+	*why = "expected none, or IPv4 CIDR[:PORT] items";
+	free(items);
+	return -EINVAL;
+}
+
+static int v_hostname(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (!valid_name(v)) {
+		*why = "expected a host name of [A-Za-z0-9_.-], at most 64 characters";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->hostname, v);
+}
+
+static int v_root(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (strcmp(v, "host") && !mf_valid_abs_path(v)) {
+		*why = "expected host or an absolute directory";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->root, v);
+}
+
+static int v_volumes(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+	static char msg[160];
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		char *it = items[i], *src = it, *dst, *opt;
+		const char *bad;
+
+		dst = strchr(it, ':');
+		if (!dst)
+			goto bad;
+		*dst++ = '\0';
+		opt = strchr(dst, ':');
+		if (opt)
+			*opt++ = '\0';
+		if (!mf_valid_abs_path(dst))
+			goto bad;
+		if (!strcmp(src, "tmpfs")) {
+			uint64_t sz;
+
+			if (opt && (parse_size(opt, &sz) || sz == 0))
+				goto bad;
+		} else {
+			if (!mf_valid_abs_path(src) ||
+			    (opt && strcmp(opt, "ro") && strcmp(opt, "rw")))
+				goto bad;
+			if ((bad = volume_source_refused(src))) {
+				snprintf(msg, sizeof(msg), "source %s is refused (under %s)", src,
+					 bad);
+				*why = msg;
+				free(items);
+				return -EPERM;
+			}
+		}
+		if ((bad = volume_dest_refused(dst))) {
+			snprintf(msg, sizeof(msg), "destination %s is refused (under %s)", dst,
+				 bad);
+			*why = msg;
+			free(items);
+			return -EPERM;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->volumes, v);
+bad:
+	*why = "expected SRC:DEST[:ro|:rw] or tmpfs:DEST[:SIZE] with absolute paths";
+	free(items);
+	return -EINVAL;
+}
+
+static int v_secrets(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		char *src = items[i], *dst, *mode;
+		uint64_t m;
+
+		dst = strchr(src, ':');
+		if (!dst)
+			goto bad;
+		*dst++ = '\0';
+		mode = strchr(dst, ':');
+		if (mode)
+			*mode++ = '\0';
+		if (!mf_valid_abs_path(src) || !*dst || strstr(dst, ".."))
+			goto bad;
+		if (mode) {
+			char *end;
+
+			m = strtoull(mode, &end, 8);
+			if (!*mode || *end || m > 07777)
+				goto bad;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->secrets, v);
+bad:
+	*why = "expected SRC:DEST[:MODE] items with an absolute SRC and an octal MODE";
+	free(items);
+	return -EINVAL;
+}
+
+static int v_capabilities(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const char *name = items[i];
+
+		if (!strncasecmp(name, "CAP_", 4))
+			name += 4;
+		if (capng_name_to_capability(name) < 0) {
+			*why = "unknown capability (e.g. NET_BIND_SERVICE, CHOWN)";
+			free(items);
+			return -EINVAL;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->capabilities, v);
+}
+
+static int v_seccomp(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (strcmp(v, "default") && strcmp(v, "none") && !mf_valid_abs_path(v)) {
+		*why = "expected default, none or an absolute path to a profile";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->seccomp, v);
+}
+
+static int v_seccomp_allow(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (seccomp_syscall_resolve_name(items[i]) == __NR_SCMP_ERROR) {
+			*why = "unknown system call name";
+			free(items);
+			return -EINVAL;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->seccomp_allow, v);
+}
+
+FIELD_KEY(v_memory_max, mf_size, memory_max)
+
+FIELD_KEY(v_memory_high, mf_size, memory_high)
+
+static int v_cpu_max(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (parse_cpu_max(v, &c->cpu_quota_us, &c->cpu_period_us)) {
+		*why = "expected a percentage of one CPU (50%) or QUOTA/PERIOD in microseconds";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int v_pids_max(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (parse_uint(v, 4194304, &c->pids_max) || c->pids_max == 0) {
+		*why = "expected a number of tasks, at least 1";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int v_io_weight(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	uint64_t w;
+
+	(void)L;
+	if (parse_uint(v, 10000, &w) || w == 0) {
+		*why = "expected a weight from 1 to 10000";
+		return -EINVAL;
+	}
+	c->io_weight = (unsigned)w;
+	return 0;
+}
+
+static int v_nofile(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (parse_uint(v, 1 << 20, &c->nofile) || c->nofile < 3) {
+		*why = "expected a number from 3 to 1048576";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int v_nproc(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (parse_uint(v, 4194304, &c->nproc) || c->nproc == 0) {
+		*why = "expected a number of processes, at least 1";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int v_oom_score_adj(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	long x;
+
+	(void)L;
+	if (parse_int(v, -1000, 1000, &x)) {
+		*why = "expected a number from -1000 to 1000";
+		return -EINVAL;
+	}
+	c->oom_score_adj = (int)x;
+	return 0;
+}
+
+static const struct key_def isolation_keys[] = {
+	{"namespaces", v_namespaces, SET_NAMESPACES, false},
+	{"network", v_network, SET_NETWORK, false},
+	{"bridge", v_bridge, SET_BRIDGE, false},
+	{"address", v_address, SET_ADDRESS, false},
+	{"subnet", v_subnet, SET_SUBNET, false},
+	{"publish", v_publish, SET_PUBLISH, true},
+	{"egress", v_egress, SET_EGRESS, true},
+	{"hostname", v_hostname, SET_HOSTNAME, false},
+	{"root", v_root, SET_ROOT, false},
+	{"volumes", v_volumes, SET_VOLUMES, true},
+	{"secrets", v_secrets, SET_SECRETS, true},
+	{"capabilities", v_capabilities, SET_CAPABILITIES, true},
+	{"seccomp", v_seccomp, SET_SECCOMP, false},
+	{"seccomp_allow", v_seccomp_allow, SET_SECCOMP_ALLOW, true},
+	{"memory_max", v_memory_max, SET_MEMORY_MAX, false},
+	{"memory_high", v_memory_high, SET_MEMORY_HIGH, false},
+	{"cpu_max", v_cpu_max, SET_CPU_MAX, false},
+	{"pids_max", v_pids_max, SET_PIDS_MAX, false},
+	{"io_weight", v_io_weight, SET_IO_WEIGHT, false},
+	{"nofile", v_nofile, 0, false},
+	{"nproc", v_nproc, SET_NPROC, false},
+	{"oom_score_adj", v_oom_score_adj, SET_OOM_SCORE_ADJ, false},
+};
+
+const struct key_table mf_isolation_keys = {isolation_keys, ARRAY_SIZE(isolation_keys), NULL};

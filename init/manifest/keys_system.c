@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * keys_system.c - the machine's sections: [system], [sysctl],
+ * [mount.NAME] and [interface.NAME].
+ */
+#include "manifest/internal.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void mf_sys_defaults(struct sys_conf *s)
+{
+	s->log_level = 6; /* LOG_INFO */
+	s->shutdown_timeout_ms = 10000;
+	s->on_empty = POWER_STAY;
+	s->watchdog_interval_ms = 10000;
+}
+
+/* ---- [system] keys ---- */
+
+static int y_hostname(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (!valid_name(v)) {
+		*why = "expected a host name of [A-Za-z0-9_.-], at most 64 characters";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->hostname, v);
+}
+
+static int y_modules(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (!valid_name(items[i])) {
+			*why = "expected module names";
+			free(items);
+			return -EINVAL;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->modules, v);
+}
+
+static int y_log_level(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	c->log_level = log_level_parse(v);
+	if (c->log_level < 0) {
+		*why = "expected error, warn, info or debug";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int y_runtime_dir(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (strlen(v) > 80) {
+		*why = "too long for a socket path (at most 80 characters)";
+		return -EINVAL;
+	}
+	return mf_abs_path(&c->runtime_dir, v, why);
+}
+
+static int y_shutdown_timeout(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_dur(&c->shutdown_timeout_ms, v, why);
+}
+
+static int y_on_empty(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_power(&c->on_empty, v, true, why);
+}
+
+static int y_watchdog(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_abs_path(&c->watchdog, v, why);
+}
+
+static int y_watchdog_interval(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (mf_dur(&c->watchdog_interval_ms, v, why))
+		return -EINVAL;
+	if (c->watchdog_interval_ms < 1000) {
+		*why = "must be at least 1s";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct key_def sys_keys[] = {
+	{"hostname", y_hostname, 0, false},
+	{"modules", y_modules, 0, true},
+	{"log_level", y_log_level, 0, false},
+	{"runtime_dir", y_runtime_dir, 0, false},
+	{"shutdown_timeout", y_shutdown_timeout, 0, false},
+	{"on_empty", y_on_empty, 0, false},
+	{"watchdog", y_watchdog, 0, false},
+	{"watchdog_interval", y_watchdog_interval, 0, false},
+};
+
+static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};
+
+/* ---- [mount.NAME] keys ---- */
+
+static int m_what(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct mount_conf);
+	(void)L;
+	(void)why;
+	return mf_put_str(&c->what, v);
+}
+
+static int m_where(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct mount_conf);
+	(void)L;
+	return mf_abs_path(&c->where, v, why);
+}
+
+static int m_type(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct mount_conf);
+	(void)L;
+	if (strpbrk(v, " \t/")) {
+		*why = "expected a file system type such as ext4, tmpfs";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->type, v);
+}
+
+static int m_options(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct mount_conf);
+	(void)L;
+	if (strpbrk(v, " \t")) {
+		*why = "expected comma-separated options without blanks";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->options, v);
+}
+
+static int m_required(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct mount_conf);
+	(void)L;
+	return mf_bool(&c->required, v, why);
+}
+
+static const struct key_def mount_keys[] = {
+	{"what", m_what, 0, false},	    {"where", m_where, 0, false},
+	{"type", m_type, 0, false},	    {"options", m_options, 0, false},
+	{"required", m_required, 0, false},
+};
+
+static const struct key_table mount_table = {mount_keys, ARRAY_SIZE(mount_keys), NULL};
+
+/* ---- [interface.NAME] keys ---- */
+
+static int i_address(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct iface_conf);
+	char **items;
+	int n;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (mf_valid_cidr(items[i])) {
+			*why = "expected ADDR/PREFIX items, IPv4 or IPv6";
+			free(items);
+			return -EINVAL;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->address, v);
+}
+
+static int i_gateway(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct iface_conf);
+	int fam;
+
+	(void)L;
+	if (mf_valid_ip(v, &fam)) {
+		*why = "expected an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->gateway, v);
+}
+
+static int i_mtu(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct iface_conf);
+	uint64_t m;
+
+	(void)L;
+	if (parse_uint(v, 65535, &m) || m < 68) {
+		*why = "expected an MTU from 68 to 65535";
+		return -EINVAL;
+	}
+	c->mtu = (uint32_t)m;
+	return 0;
+}
+
+static int i_dns(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct iface_conf);
+	char **items;
+	int n, fam;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (mf_valid_ip(items[i], &fam)) {
+			*why = "expected IPv4 or IPv6 addresses";
+			free(items);
+			return -EINVAL;
+		}
+	}
+	free(items);
+	return mf_put_list(&c->dns, v);
+}
+
+static const struct key_def iface_keys[] = {
+	{"address", i_address, 0, true},
+	{"gateway", i_gateway, 0, false},
+	{"mtu", i_mtu, 0, false},
+	{"dns", i_dns, 0, true},
+};
+
+static const struct key_table iface_table = {iface_keys, ARRAY_SIZE(iface_keys), NULL};
+
+void mf_load_system(struct loader *L, struct raw_section *s)
+{
+	int e = mf_apply_keys(L, s, &sys_table, &L->m->sys, NULL, "[system]");
+
+	L->m->sys.line = s->line;
+	if (e || s->bad)
+		L->m->sys_invalid = true;
+}
+
+void mf_load_sysctl(struct loader *L, struct raw_section *s)
+{
+	for (int i = 0; i < s->nkv; i++) {
+		struct raw_kv *kv = &s->kv[i];
+		struct sysctl_conf *n;
+		const char *k = kv->key;
+
+		if (!*k || k[0] == '.' || k[0] == '/' || strstr(k, "..") ||
+		    strspn(k,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") !=
+			    strlen(k)) {
+			mf_err(L, kv->line, "[sysctl]: invalid sysctl name '%s'", k);
+			continue;
+		}
+		n = mf_realloc(L, L->m->sysctls, sizeof(*n) * (size_t)(L->m->nsysctl + 1));
+		if (!n)
+			return;
+		L->m->sysctls = n;
+		n = &n[L->m->nsysctl];
+		n->key = mf_strdup(L, kv->key);
+		n->value = mf_strdup(L, kv->value);
+		n->line = kv->line;
+		L->m->nsysctl++;
+	}
+}
+
+void mf_load_mount(struct loader *L, struct raw_section *s)
+{
+	const char *name = s->name + strlen("mount.");
+	struct mount_conf mc = {.required = true}, *n;
+	int e;
+
+	if (!valid_name(name)) {
+		mf_err(L, s->line, "[%s]: mount name must match [A-Za-z0-9_.-]{1,64}", s->name);
+		return;
+	}
+	strlcpy_n(mc.name, name, sizeof(mc.name));
+	mc.line = s->line;
+	e = mf_apply_keys(L, s, &mount_table, &mc, NULL, s->name);
+	for (const char *req = "what\0where\0type\0"; *req; req += strlen(req) + 1) {
+		if (!mf_has_key(s, req)) {
+			mf_err(L, s->line, "%s: %s is required", s->name, req);
+			e++;
+		}
+	}
+	if (e || !(n = mf_realloc(L, L->m->mounts, sizeof(*n) * (size_t)(L->m->nmount + 1)))) {
+		free(mc.what);
+		free(mc.where);
+		free(mc.type);
+		free(mc.options);
+		return;
+	}
+	L->m->mounts = n;
+	n[L->m->nmount++] = mc;
+}
+
+void mf_load_iface(struct loader *L, struct raw_section *s)
+{
+	const char *name = s->name + strlen("interface.");
+	struct iface_conf ic = {0}, *n;
+	int e;
+
+	if (!valid_name(name) || strlen(name) > 15) {
+		mf_err(L, s->line, "[%s]: interface name must be at most 15 of [A-Za-z0-9_.-]",
+		       s->name);
+		return;
+	}
+	strlcpy_n(ic.name, name, sizeof(ic.name));
+	ic.line = s->line;
+	e = mf_apply_keys(L, s, &iface_table, &ic, NULL, s->name);
+	if (e || !(n = mf_realloc(L, L->m->ifaces, sizeof(*n) * (size_t)(L->m->niface + 1)))) {
+		mf_strv_free(ic.address);
+		mf_strv_free(ic.dns);
+		free(ic.gateway);
+		return;
+	}
+	L->m->ifaces = n;
+	n[L->m->niface++] = ic;
+}
