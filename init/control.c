@@ -104,8 +104,10 @@ static void answer_wait(struct client *c, struct service *svc, int code)
 	sb_free(&body);
 }
 
-void control_notify(struct service *svc)
+/* Every state change: the clients waiting for this service may be answered. */
+static void on_change(void *arg, struct service *svc)
 {
+	(void)arg;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &clients[i];
 		int code;
@@ -340,6 +342,7 @@ int control_open(struct supervisor *s)
 		return -errno;
 	}
 	listen_fd = fd;
+	sup_watch(s, on_change, NULL);
 	log_debug("control socket %s", sock_path);
 	return 0;
 }

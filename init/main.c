@@ -5,7 +5,6 @@
  * or a child subreaper.
  */
 #include "container.h"
-#include "probe.h"
 #include "control.h"
 #include "stages.h"
 #include "isolate/cgroup.h"
@@ -35,7 +34,8 @@ static void usage(FILE *fp)
 	      "  --runtime-dir DIR   control and notify sockets, where private roots are built\n"
 	      "                      (default " DEFAULT_RUNTIME_DIR ")\n"
 	      "  --check             validate the manifest, print PATH:LINE: errors, exit 0 or 1;\n"
-	      "                      also compiles seccomp profiles and warns of isolate = no as root\n"
+	      "                      also compiles seccomp profiles and warns of isolate = no as "
+	      "root\n"
 	      "  kernel command line (as PID 1): nucleus.manifest=PATH, nucleus.debug,\n"
 	      "                      nucleus.cgroups=no (services run without cgroup v2 groups)\n"
 	      "\n"
@@ -252,7 +252,6 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	}
 	s->stage1_ms = now_ms() - s->start_ms;
 	control_open(s);
-	notify_open(s);
 	if (mode == MODE_MACHINE)
 		stage1_devices(s);
 	if (!s->shutting_down)

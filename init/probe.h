@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * probe.h - readiness and health probes, and the sd_notify socket.
+ * probe.h - readiness and health probes.
  *
  * Probes run in the loop: a tcp or http probe is a non-blocking socket with
  * a deadline, an exec probe is a child with a deadline. Nothing blocks and
@@ -17,14 +17,34 @@
 #include "loop.h"
 #include "manifest.h"
 
-struct service;
-struct supervisor;
+#include <sys/types.h>
+
+enum health_state { HEALTH_UNKNOWN, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
+const char *health_name(enum health_state h);
+
+/*
+ * What a prober reports to the one who owns it (the service), and asks of
+ * it: the prober knows nothing of services, so the calls go one way.
+ */
+struct probe_ops {
+	void (*ready)(void *owner);			 /* readiness reached */
+	void (*unhealthy)(void *owner, const char *why); /* health lost: on_unhealthy */
+	pid_t (*spawn_exec)(void *owner, char *const *argv, struct nerr *e); /* exec probes */
+};
+
+enum probe_phase { PH_IDLE, PH_READY, PH_HEALTH };
 
 struct prober {
+	const struct probe_ops *ops;
+	void *owner;
+	struct loop *loop;
+	const struct svc_conf *conf; /* of the run being probed */
+	int netns_fd;		     /* where tcp/http probes connect from; -1: ours */
+	enum probe_phase phase;
+	enum health_state health;
 	int fd;		       /* tcp/http attempt socket, -1 when idle */
 	pid_t pid;	       /* exec attempt, 0 when none */
 	int ready_rd;	       /* fd:N pipe, read end; -1 when none */
-	bool health;	       /* the attempt under way is a health check */
 	unsigned fails;	       /* consecutive health failures */
 	uint64_t ready_ms;     /* when the service became ready */
 	struct timer next;     /* the next attempt */
@@ -35,36 +55,24 @@ struct prober {
 	size_t sent;
 };
 
-void probe_init(struct prober *p);
-/* The service was spawned (exec succeeded): readiness checks begin. */
-void probe_ready_begin(struct service *svc);
+void probe_init(struct prober *p, struct loop *l, const struct probe_ops *ops, void *owner);
+/* A fresh run of @c was spawned (exec succeeded): readiness checks begin. */
+void probe_ready_begin(struct prober *p, const struct svc_conf *c);
 /* The service became ready: health checks and the watchdog begin. */
-void probe_health_begin(struct service *svc);
+void probe_health_begin(struct prober *p, const struct svc_conf *c);
 /* The service is leaving starting/ready: everything stops. */
-void probe_stop(struct service *svc);
-/* An exec probe exited; returns true when pid was one. */
-bool probe_reaped(struct supervisor *s, pid_t pid, int status);
+void probe_stop(struct prober *p);
+/* A child was reaped; returns true when it was this prober's exec probe. */
+bool probe_exited(struct prober *p, pid_t pid, int status);
 /* The fd:N pipe of a fresh run (write end goes to the child). */
-int probe_fd_pipe(struct service *svc, int *wr);
-
-/* The notify socket at RUNTIME_DIR/notify.sock. */
-int notify_open(struct supervisor *s);
-const char *notify_path(void);
+int probe_fd_pipe(struct prober *p, int *wr);
+/* WATCHDOG=1: the watchdog deadline starts again. */
+void probe_watchdog_kick(struct prober *p);
 
 /* ---- pure parsers, unit tested ---- */
 
 /* The status code of an HTTP/1.x status line: 0 incomplete, -1 malformed. */
 int http_status_parse(const char *buf, size_t len);
-
-struct notify_msg {
-	bool ready, stopping, reloading, watchdog;
-	bool has_status, has_mainpid;
-	char status[256];
-	long mainpid;
-};
-
-/* Parses newline-separated KEY=VALUE assignments; unknown keys are ignored. */
-void notify_parse(const char *msg, size_t len, struct notify_msg *out);
 
 /*
  * The health bookkeeping of one probe result. Returns the new health:

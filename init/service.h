@@ -4,7 +4,12 @@
  * dependency order, and the system's own lifecycle (boot, shutdown).
  *
  * A service changes state in exactly one function, svc_handle(), driven by
- * events; every transition is visible in that one place.
+ * events; every transition is visible in that one place. The pieces:
+ * service.c (the state machine), supervisor.c (load, reload, reaping,
+ * shutdown), deps.c (the dependency graph), status.c (status JSON and
+ * table), svc_cgroup.c and svc_net.c (a service's group and bridge link).
+ * The arrows point one way: control.c and main.c call in here; probes and
+ * the notify socket report back through callbacks, not by name.
  */
 #ifndef NUCLEUS_SERVICE_H
 #define NUCLEUS_SERVICE_H
@@ -14,6 +19,7 @@
 #include "manifest.h"
 #include "isolate/seccomp.h"
 #include "net/bridge.h"
+#include "notify.h"
 #include "probe.h"
 
 #include <sys/types.h>
@@ -38,8 +44,6 @@ enum svc_event {
 	EV_TIMEOUT,   /* the service's timer: backoff over, stop or ready timeout */
 	EV_DEP_CHANGE /* a dependency changed state */
 };
-
-enum health_state { HEALTH_UNKNOWN, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 #define START_HISTORY 256 /* start_limit counts at most this many starts */
 
@@ -90,7 +94,6 @@ struct service {
 	int last_status; /* wait status of the last exit */
 	char *status_text;
 	char error[256];
-	enum health_state health;
 
 	/* back-off and start limit */
 	uint64_t delay_ms;
@@ -98,13 +101,18 @@ struct service {
 	unsigned nstarts;
 
 	struct timer timer;
-	struct prober probe;
+	struct prober probe; /* readiness, health (probe.health) and the watchdog */
+	struct notifier notify;
 
 	/* output capture: one pipe, kept for the service's lifetime */
 	int log_rd, log_wr;
 	struct linebuf lb;
 	struct logring ring;
 };
+
+/* Told of every state change of a service, and of its removal. */
+typedef void (*sup_watch_fn)(void *arg, struct service *svc);
+#define SUP_MAX_WATCHERS 4
 
 struct supervisor {
 	struct loop *loop;
@@ -119,6 +127,11 @@ struct supervisor {
 	int nsvc;
 
 	bool booted; /* initial start done; on_empty may act */
+	bool dirty;  /* a state changed: sup_settle() looks at every service again */
+	struct {
+		sup_watch_fn fn;
+		void *arg;
+	} watchers[SUP_MAX_WATCHERS];
 
 	/* the boot timeline, in ms since nucleus-init started */
 	uint64_t kernel_ms;  /* CLOCK_BOOTTIME when nucleus-init started: the kernel's share */
@@ -152,7 +165,6 @@ struct spawn_io;
 void svc_spawn_io(struct service *svc, struct spawn_io *io);
 
 const char *svc_state_name(enum svc_state s);
-const char *health_name(enum health_state h);
 
 void svc_handle(struct service *svc, enum svc_event ev);
 /* A health probe or the watchdog found the service unhealthy: on_unhealthy. */
@@ -168,6 +180,8 @@ void sup_reap(struct supervisor *s);
 void sup_shutdown(struct supervisor *s, enum power_action a, const char *why);
 struct service *sup_find(struct supervisor *s, const char *name);
 int sup_reload(struct supervisor *s, struct strbuf *out);
+/* @fn hears of every state change (control clients waiting for one). */
+int sup_watch(struct supervisor *s, sup_watch_fn fn, void *arg);
 
 /* Control commands on one service; reply text goes to out. */
 int svc_cmd_start(struct service *svc);
@@ -189,8 +203,5 @@ uint64_t backoff_step(uint64_t *cur, uint64_t first, uint64_t max, uint64_t ran_
 bool start_limit_hit(const uint64_t *starts, unsigned nstarts, unsigned limit, uint64_t window,
 		     uint64_t now);
 bool restart_wanted(enum restart_policy p, enum svc_type t, int wait_status);
-
-/* The state-change hook for control clients waiting on a service. */
-void control_notify(struct service *svc);
 
 #endif

@@ -55,15 +55,15 @@ teardown() {
 		restart = never
 		[service.other]
 		isolate = no
-		exec = /bin/sh -c "NOTIFY_SOCKET=$RUN/notify.sock exec $NHELPER notify --exit 200 READY=1"
+		exec = /bin/sh -c "NOTIFY_SOCKET=$RUN/notify/n exec $NHELPER notify --exit 200 READY=1"
 		type = oneshot
 	EOF
 	nuc_start
 	# another service's process speaks for itself, never for n
 	wait_for_state other exited 5
 	# a process outside the namespace: its pid means nothing to PID 1
-	NOTIFY_SOCKET=$RUN/notify.sock "$NHELPER" notify --exit 0 READY=1
-	wait_for_log "notify message from pid [-0-9]+ dropped" 5
+	NOTIFY_SOCKET=$RUN/notify/n "$NHELPER" notify --exit 0 READY=1
+	wait_for_log "n: [0-9]+ notify messages? dropped \(last from pid [0-9]+, uid 0\): not a process of the service" 5
 	[ "$(svc_get n state)" = starting ]
 	wait_for_state n failed 5
 	[ "$(svc_get n error)" = "not ready within 1500ms" ]

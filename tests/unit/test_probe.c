@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "notify.h"
 #include "probe.h"
 
 #define HTTP(s) http_status_parse(s, sizeof(s) - 1)

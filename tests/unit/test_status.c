@@ -105,7 +105,7 @@ static void test_json_exact(void **state)
 	web->state = ST_READY;
 	web->pid = 42;
 	web->restarts = 0;
-	web->health = HEALTH_HEALTHY;
+	web->probe.health = HEALTH_HEALTHY;
 	web->since_ms = 980;
 	web->status_text = strdup("serving \"all\" requests");
 
@@ -114,7 +114,7 @@ static void test_json_exact(void **state)
 	db->restarts = 5;
 	db->has_status = true;
 	db->last_status = SIGKILL; /* killed by SIGKILL */
-	db->health = HEALTH_UNHEALTHY;
+	db->probe.health = HEALTH_UNHEALTHY;
 	db->since_ms = 12345;
 	snprintf(db->error, sizeof(db->error),
 		 "volumes: \"/srv/data\": No such file\nor directory\\");
@@ -257,7 +257,7 @@ static void test_table(void **state)
 
 	f->svc[0]->state = ST_READY;
 	f->svc[0]->pid = 4242;
-	f->svc[0]->health = HEALTH_HEALTHY;
+	f->svc[0]->probe.health = HEALTH_HEALTHY;
 	f->svc[1]->state = ST_FAILED;
 	f->svc[1]->restarts = 5;
 	f->svc[1]->has_status = true;

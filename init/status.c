@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * status.c - `nucleusctl status`: the contract's JSON object and the table.
+ */
+#include "svc_internal.h"
+#include "isolate/cgroup.h"
+#include "net/ipam.h"
+
+#include <stdio.h>
+#include <sys/wait.h>
+
+static void json_exit(struct strbuf *sb, const struct service *svc)
+{
+	int st = svc->last_status;
+
+	if (!svc->has_status)
+		sb_puts(sb, "null");
+	else if (WIFEXITED(st))
+		sb_printf(sb, "%d", WEXITSTATUS(st));
+	else
+		sb_printf(sb, "\"%s\"", signal_name(WTERMSIG(st)));
+}
+
+/* The accounting of the service's cgroup; null where there is none. */
+static void json_cgroup(struct strbuf *sb, struct service *svc)
+{
+	struct cg_stats st = {0};
+
+	if (svc->cg_fd >= 0) {
+		svc_oom_check(svc);
+		cg_stats(svc->conf->name, &st);
+	}
+#define CG_FIELD(name, have, v)                                                                    \
+	do {                                                                                       \
+		if (have)                                                                          \
+			sb_printf(sb, ", \"" name "\": %llu", (unsigned long long)(v));            \
+		else                                                                               \
+			sb_puts(sb, ", \"" name "\": null");                                       \
+	} while (0)
+	CG_FIELD("memory_current", st.has_memory, st.memory_current);
+	CG_FIELD("memory_peak", st.has_peak, st.memory_peak);
+	CG_FIELD("oom_kills", svc->cg_mem_fd >= 0 || svc->oom_kills, svc->oom_kills);
+	CG_FIELD("cpu_usage_us", st.has_cpu, st.cpu_usage_us);
+	CG_FIELD("tasks", st.has_tasks, st.tasks);
+#undef CG_FIELD
+}
+
+void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *sb)
+{
+	bool first = true;
+
+	sb_printf(sb,
+		  "{\"uptime_ms\": %llu, \"boot\": {\"kernel_ms\": %llu, \"stage1_ms\": %llu, "
+		  "\"ready_ms\": ",
+		  (unsigned long long)(now_ms() - s->start_ms), (unsigned long long)s->kernel_ms,
+		  (unsigned long long)s->stage1_ms);
+	if (s->ready_ms)
+		sb_printf(sb, "%llu", (unsigned long long)s->ready_ms);
+	else
+		sb_puts(sb, "null");
+	sb_printf(sb, ", \"spawn_us\": %llu, \"modules_us\": %llu}, \"services\": [",
+		  (unsigned long long)s->spawn_us, (unsigned long long)s->modules_us);
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+
+		if (only && svc != only)
+			continue;
+		sb_puts(sb, first ? "\n  " : ",\n  ");
+		first = false;
+		sb_puts(sb, "{\"name\": ");
+		sb_json_str(sb, svc->conf->name);
+		sb_printf(sb, ", \"state\": \"%s\", \"pid\": ", svc_state_name(svc->state));
+		if (svc->pid > 0)
+			sb_printf(sb, "%d", (int)svc->pid);
+		else
+			sb_puts(sb, "null");
+		sb_printf(sb, ", \"restarts\": %u, \"exit_status\": ", svc->restarts);
+		json_exit(sb, svc);
+		sb_printf(sb, ", \"health\": \"%s\", \"since_ms\": %llu, \"status_text\": ",
+			  health_name(svc->probe.health), (unsigned long long)svc->since_ms);
+		sb_json_str(sb, svc->status_text);
+		sb_puts(sb, ", \"error\": ");
+		sb_json_str(sb, svc->error[0] ? svc->error : NULL);
+		json_cgroup(sb, svc);
+		if (svc->net.addr) {
+			char txt[16];
+
+			sb_printf(sb, ", \"address\": \"%s\"", ipam_str(svc->net.addr, txt));
+		} else {
+			sb_puts(sb, ", \"address\": null");
+		}
+		sb_puts(sb, "}");
+	}
+	sb_puts(sb, "]}\n");
+}
+
+void sup_status_table(struct supervisor *s, struct service *only, struct strbuf *sb)
+{
+	uint64_t now = now_ms() - s->start_ms;
+
+	if (!only) {
+		sb_printf(sb, "boot: kernel %llums, stage 1 %llums, ",
+			  (unsigned long long)s->kernel_ms, (unsigned long long)s->stage1_ms);
+		if (s->ready_ms)
+			sb_printf(sb, "services settled at %llums",
+				  (unsigned long long)s->ready_ms);
+		else
+			sb_puts(sb, "services still starting");
+		sb_printf(sb, " (spawn work %llu.%03llums); up %llus\n\n",
+			  (unsigned long long)(s->spawn_us / 1000),
+			  (unsigned long long)(s->spawn_us % 1000), (unsigned long long)now / 1000);
+	}
+	sb_printf(sb, "%-20s %-9s %7s %8s %-9s %-9s %9s  %s\n", "NAME", "STATE", "PID", "RESTARTS",
+		  "EXIT", "HEALTH", "SINCE", "ERROR");
+	for (int i = 0; i < s->nsvc; i++) {
+		struct service *svc = s->svcs[i];
+		char pid[16] = "-", ex[24] = "-", since[24];
+		uint64_t ago = (now - svc->since_ms) / 1000;
+
+		if (only && svc != only)
+			continue;
+		if (svc->pid > 0)
+			snprintf(pid, sizeof(pid), "%d", (int)svc->pid);
+		if (svc->has_status) {
+			if (WIFEXITED(svc->last_status))
+				snprintf(ex, sizeof(ex), "%d", WEXITSTATUS(svc->last_status));
+			else
+				snprintf(ex, sizeof(ex), "%s",
+					 signal_name(WTERMSIG(svc->last_status)));
+		}
+		if (ago < 120)
+			snprintf(since, sizeof(since), "%llus ago", (unsigned long long)ago);
+		else if (ago < 7200)
+			snprintf(since, sizeof(since), "%llum ago", (unsigned long long)ago / 60);
+		else
+			snprintf(since, sizeof(since), "%lluh ago", (unsigned long long)ago / 3600);
+		sb_printf(sb, "%-20s %-9s %7s %8u %-9s %-9s %9s  %s%s%s\n", svc->conf->name,
+			  svc_state_name(svc->state), pid, svc->restarts, ex,
+			  health_name(svc->probe.health), since, svc->error[0] ? svc->error : "",
+			  svc->status_text && svc->error[0] ? " | " : "",
+			  svc->status_text ? svc->status_text : "");
+	}
+}
