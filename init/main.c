@@ -5,6 +5,8 @@
  * or a child subreaper.
  */
 #include "container.h"
+#include "inside.h"
+#include "isolate/ns.h"
 #include "control.h"
 #include "stages.h"
 #include "isolate/cgroup.h"
@@ -198,6 +200,10 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		setenv("NUCLEUS_DEBUG", "1", 1);
 		log_set_level(LOG_DEBUG);
 	}
+	if (inside_open_self(mode != MODE_MACHINE) < 0)
+		log_err("cannot open our own binary (%s): services with a PID namespace and exec "
+			"probes cannot start",
+			inside_why());
 	/* PID 1 holds two pipe ends per service: give it room. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
 	    rl.rlim_cur < 65536) {
@@ -280,6 +286,11 @@ int main(int argc, char **argv)
 	bool check = false, machine_pid1 = getpid() == 1;
 	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
+	/* what runs inside services: exec'd by us with these names (inside.h) */
+	if (!strcmp(argv[0], NS_INIT_NAME))
+		return ns_init_main(argc, argv);
+	if (!strcmp(argv[0], RUNNER_NAME))
+		return runner_main(argc, argv);
 	if (!strcmp(prog, "nucleusctl"))
 		return ctl_main(argc, argv);
 	for (int i = 1; i < argc; i++) {

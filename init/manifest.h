@@ -114,7 +114,10 @@ struct svc_conf {
 	uint32_t cpu_quota_us, cpu_period_us; /* cpu_max */
 	unsigned io_weight;
 	uint64_t nofile, nproc;
+	uint64_t memlock; /* RLIMIT_MEMLOCK, bytes */
 	int oom_score_adj;
+	/* sizes of the private tmpfs mounts; a tmpfs volume without one gets tmp_size */
+	uint64_t tmp_size, run_size, shm_size;
 };
 
 /* Keys given explicitly; used to refuse features that are not built. */
@@ -144,6 +147,7 @@ enum {
 	SET_NO_NEW_PRIVS = 1ull << 22,
 	SET_HEALTH = 1ull << 23,
 	SET_WATCHDOG = 1ull << 24,
+	SET_TMPFS_SIZE = 1ull << 25,
 };
 
 struct sys_conf {

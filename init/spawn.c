@@ -13,6 +13,7 @@
  * the child, which only _exits.
  */
 #include "spawn.h"
+#include "inside.h"
 #include "isolate/caps.h"
 #include "isolate/cgroup.h"
 #include "isolate/mount.h"
@@ -200,28 +201,44 @@ static int setup_stdio(const struct svc_conf *c, const struct spawn_io *io, stru
 	return r;
 }
 
+static int set_rlimit(int which, uint64_t v, const char *key, const char *name, struct nerr *e)
+{
+	struct rlimit rl = {.rlim_cur = v, .rlim_max = v};
+
+	if (setrlimit(which, &rl) < 0)
+		return nerr_set(e, key, errno, "%s %llu: %s", name, (unsigned long long)v,
+				strerror(errno));
+	return 0;
+}
+
 static int setup_limits(const struct svc_conf *c, struct nerr *e)
 {
-	struct rlimit rl = {.rlim_cur = c->nofile, .rlim_max = c->nofile};
+	int r = set_rlimit(RLIMIT_NOFILE, c->nofile, "nofile", "RLIMIT_NOFILE", e);
+
+	if (!r && c->nproc)
+		r = set_rlimit(RLIMIT_NPROC, c->nproc, "nproc", "RLIMIT_NPROC", e);
+	if (!r && c->memlock)
+		r = set_rlimit(RLIMIT_MEMLOCK, c->memlock, "memlock", "RLIMIT_MEMLOCK", e);
+	return r;
+}
+
+/*
+ * oom_score_adj, written while we are still the host's root to our own
+ * /proc: a process that is not dumpable has its /proc files owned by the
+ * host's root, which the root of a user namespace is not.
+ */
+int spawn_oom_adj(const struct svc_conf *c, struct nerr *e)
+{
 	char buf[16];
 	int r;
 
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return nerr_set(e, "nofile", errno, "RLIMIT_NOFILE %llu: %s",
-				(unsigned long long)c->nofile, strerror(errno));
-	if (c->nproc) {
-		rl.rlim_cur = rl.rlim_max = c->nproc;
-		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
-			return nerr_set(e, "nproc", errno, "RLIMIT_NPROC %llu: %s",
-					(unsigned long long)c->nproc, strerror(errno));
-	}
-	if (c->set & SET_OOM_SCORE_ADJ) {
-		snprintf(buf, sizeof(buf), "%d", c->oom_score_adj);
-		r = write_text(AT_FDCWD, "/proc/self/oom_score_adj", buf);
-		if (r < 0)
-			return nerr_set(e, "oom_score_adj", -r, "/proc/self/oom_score_adj: %s",
-					strerror(-r));
-	}
+	if (!(c->set & SET_OOM_SCORE_ADJ))
+		return 0;
+	snprintf(buf, sizeof(buf), "%d", c->oom_score_adj);
+	r = write_text(AT_FDCWD, "/proc/self/oom_score_adj", buf);
+	if (r < 0)
+		return nerr_set(e, "oom_score_adj", -r, "/proc/self/oom_score_adj: %s",
+				strerror(-r));
 	return 0;
 }
 
@@ -269,15 +286,30 @@ static const char *root_prefix(const struct svc_conf *c)
 }
 
 /*
- * Steps 1-9 of the issue's order, in the namespaces: identity looked up in
- * the service's root, environment, no_new_privs, the private root, the
- * network and the hostname. Runs in the process that becomes PID 1 of the
- * service's PID namespace when it has one.
+ * The service's own notify socket goes to its user (its host id in a user
+ * namespace): the socket is 0600, so that user and root are the only ones
+ * on the host that can send to it.
  */
-static int setup_namespaces(struct child *ch, struct nerr *e)
+static int notify_owner(const struct child *ch, struct nerr *e)
+{
+	uid_t base = (ch->flags & CLONE_NEWUSER) ? ch->io->uid_base : 0;
+
+	if (!ch->io->notify_socket)
+		return 0;
+	if (fchownat(AT_FDCWD, ch->io->notify_socket, base + ch->id.uid, base + ch->id.gid,
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		return nerr_set(e, "notify", errno, "chown %s: %s", ch->io->notify_socket,
+				strerror(errno));
+	return 0;
+}
+
+/*
+ * What is done as the host's root, before the namespace's own root (in a
+ * user namespace) takes over: everything read from the host is opened here.
+ */
+static int setup_host_side(struct child *ch, struct nerr *e)
 {
 	const struct svc_conf *c = ch->c;
-	struct mnt_plan *plan = NULL;
 	int r;
 
 	if (ch->sync_fd >= 0) {
@@ -289,10 +321,6 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 			;
 		close(ch->sync_fd);
 	}
-	/*
-	 * Until ns_become_root() below we are still the host's root to the
-	 * host's files: everything read from the host is opened first.
-	 */
 	if (setsid() < 0)
 		return nerr_set(e, "setsid", errno, "setsid: %s", strerror(errno));
 	r = setup_stdio(c, ch->io, e);
@@ -302,10 +330,30 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 		r = spawn_build_env(c, ch->id.home, &ch->envp, e);
 	if (!r && c->isolate)
 		r = caps_mask(c, &ch->caps, e);
+	if (!r)
+		r = spawn_oom_adj(c, e);
+	if (!r)
+		r = notify_owner(ch, e);
 	if (r)
 		return r;
 	if (c->isolate && c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return nerr_set(e, "no_new_privileges", errno, "prctl: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * Steps 1-9 of the order: identity looked up in the service's root,
+ * environment, no_new_privs, the private root, the network and the
+ * hostname. Runs in the process that becomes PID 1 of the service's PID
+ * namespace when it has one.
+ */
+static int setup_namespaces(struct child *ch, struct nerr *e)
+{
+	const struct svc_conf *c = ch->c;
+	struct mnt_plan *plan = NULL;
+
+	if (setup_host_side(ch, e))
+		return -EIO;
 	if (ch->flags & CLONE_NEWNS) {
 		plan = calloc(1, sizeof(*plan));
 		if (!plan)
@@ -316,9 +364,8 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 		plan->rootfs = ch->io->rootfs;
 		plan->notify_socket = ch->io->notify_socket;
 		plan->dns = ch->io->net ? ch->io->dns : NULL;
-		r = mnt_prepare(plan, e);
-		if (r)
-			return r;
+		if (mnt_prepare(plan, e))
+			return -EIO;
 	}
 	if ((ch->flags & CLONE_NEWUSER) && ns_become_root(e))
 		return -EPERM;
@@ -333,24 +380,21 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 	return 0;
 }
 
-/* Steps 9-12 in the service's own process: limits, identity, fds, seccomp. */
-static int setup_process(struct child *ch, struct nerr *e)
+int spawn_finish(const struct svc_conf *c, const struct spawn_io *io, const struct ident *id,
+		 uint64_t caps, char ***envp, unsigned long flags, struct nerr *e)
 {
-	const struct svc_conf *c = ch->c;
-	const struct spawn_io *io = ch->io;
-	int r;
-
 	/* without no_new_privs a filter loads only while CAP_SYS_ADMIN is held */
 	bool early_sc = c->isolate && io->seccomp && !c->no_new_privileges;
+	int r;
 
 	spawn_reset_signals();
-	r = notify_env(io, ch->flags & CLONE_NEWNS, &ch->envp, e);
+	r = notify_env(io, flags & CLONE_NEWNS, envp, e);
 	if (!r)
 		r = setup_limits(c, e);
 	if (!r && early_sc)
 		r = sc_load(io->seccomp, e);
 	if (!r)
-		r = c->isolate ? caps_apply(ch->caps, &ch->id, e) : setup_identity(&ch->id, e);
+		r = c->isolate ? caps_apply(caps, id, e) : setup_identity(id, e);
 	if (r)
 		return r;
 	if (chdir(c->workdir ? c->workdir : "/") < 0)
@@ -394,15 +438,58 @@ static void __attribute__((noreturn)) child_fail(struct child *ch, struct nerr *
 }
 
 /*
+ * The process that stays behind as PID 1 of the service's namespace,
+ * after it forked the service: a fresh exec of our binary as
+ * "nucleus-ns-init NAME", holding nothing of PID 1's memory, with only
+ * CAP_KILL. It gets the status pipe as fd 3 and the service's pid through
+ * a pipe at fd 4. If that exec fails, the report says so.
+ */
+static void __attribute__((noreturn)) become_ns_init(struct child *ch, pid_t svc)
+{
+	char *argv[] = {NS_INIT_NAME, (char *)ch->c->name, NULL};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), pp[2], r;
+	struct nerr e = {0};
+
+	if (null < 0 || pipe2(pp, O_CLOEXEC) < 0 ||
+	    write(pp[1], &svc, sizeof(svc)) != (ssize_t)sizeof(svc)) {
+		nerr_set(&e, NS_INIT_NAME, errno, "its pipes: %s", strerror(errno));
+		child_fail(ch, &e, 126);
+	}
+	close(pp[1]);
+	{
+		int fds[] = {null,	   null, null, ch->status_fd, pp[0], inside_self_fd(),
+			     ch->report_fd};
+
+		r = fds_arrange(fds, (int)ARRAY_SIZE(fds));
+	}
+	if (r < 0) {
+		nerr_set(&e, NS_INIT_NAME, -r, "its fds: %s", strerror(-r));
+		child_report(6, &e, 126);
+		_exit(126);
+	}
+	/* the binary and the report pipe go at exec: its EOF means exec */
+	fcntl(5, F_SETFD, FD_CLOEXEC);
+	fcntl(6, F_SETFD, FD_CLOEXEC);
+	if (caps_ns_init(&e) == 0) {
+		r = inside_exec(5, argv);
+		nerr_set(&e, NS_INIT_NAME, -r, "exec: %s", strerror(-r));
+	}
+	child_report(6, &e, 126);
+	_exit(126);
+}
+
+/*
  * The service's process: exec, or report why not. With a PID namespace
  * the process that arrives here first forks the service and stays behind
- * as the namespace's init, holding nothing of the host.
+ * as the namespace's init.
  */
 static void __attribute__((noreturn)) child_main(struct child *ch)
 {
 	struct nerr e = {0};
 	int err, code;
 
+	/* until exec we hold PID 1's memory: nobody may read it (ptrace, /proc) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (setup_namespaces(ch, &e))
 		child_fail(ch, &e, 126);
 	if (ch->flags & CLONE_NEWPID) {
@@ -413,23 +500,11 @@ static void __attribute__((noreturn)) child_main(struct child *ch)
 				 strerror(errno));
 			child_fail(ch, &e, 126);
 		}
-		if (svc > 0) {
-			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-			/* keep only the status pipe; the report pipe's EOF means exec */
-			if (null >= 0) {
-				dup2(null, 0);
-				dup2(null, 1);
-				dup2(null, 2);
-			}
-			if (dup2(ch->status_fd, 3) == 3)
-				syscall(SYS_close_range, 4U, ~0U, 0U);
-			caps_ns_init(&e);
-			ns_init_run(svc, 3);
-		}
+		if (svc > 0)
+			become_ns_init(ch, svc);
 		close(ch->status_fd);
 	}
-	if (setup_process(ch, &e))
+	if (spawn_finish(ch->c, ch->io, &ch->id, ch->caps, &ch->envp, ch->flags, &e))
 		child_fail(ch, &e, 126);
 	environ = ch->envp;
 	execvp(ch->c->argv[0], ch->c->argv);
@@ -472,6 +547,10 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 	bool cg_later = io->cgroup_fd >= 0 && no_clone3;
 	pid_t pid;
 
+	if ((ch.flags & CLONE_NEWPID) && inside_self_fd() < 0)
+		return nerr_set(e, "spawn", EBADF,
+				"%s needs our own binary, which is not open (%s)", NS_INIT_NAME,
+				inside_why());
 	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
 	    (((ch.flags & CLONE_NEWUSER) || cg_later || io->net) && pipe2(sy, O_CLOEXEC) < 0)) {
 		int err = errno;
@@ -559,70 +638,76 @@ int spawn_read_status(int fd, int *status)
 }
 
 /*
- * The probe's process, in the service's namespaces: the same identity,
- * capabilities and filter as the service itself, output to /dev/null.
+ * The probe's first process, a fork of PID 1: it reads what only the host
+ * has (the user database of the service's root, env_file) and execs
+ * nucleus-run with the plan in a memfd, the service's pidfd and /dev/null
+ * as stdio. It is not in the service's PID namespace, never takes the
+ * service's identity, and is not dumpable while it holds PID 1's memory.
  */
-static void __attribute__((noreturn)) probe_main(struct child *ch, char *const *argv)
+static void __attribute__((noreturn))
+probe_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, char *const *argv)
 {
+	char *rargv[] = {RUNNER_NAME, (char *)c->name, NULL};
+	struct run_plan rp = {.argv = (char **)argv, .nsflags = ns_clone_flags(c)};
 	struct nerr e = {0};
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int plan, null;
 
-	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* in the service's cgroup: its limits count the probe too */
+	if (io->cgroup_fd >= 0)
+		cg_enter(io->cgroup_fd, 0);
+	if (setsid() < 0 || ident_resolve(root_prefix(c), c->user, c->groups, &rp.id, &e) ||
+	    spawn_build_env(c, rp.id.home, &rp.envp, &e) ||
+	    (c->isolate && caps_mask(c, &rp.caps, &e)) || spawn_oom_adj(c, &e))
 		_exit(126);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (ch->c->isolate && ch->c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+	strlcpy_n(rp.name, c->name, sizeof(rp.name));
+	rp.isolate = c->isolate;
+	rp.no_new_privs = c->no_new_privileges;
+	rp.nofile = c->nofile;
+	rp.nproc = c->nproc;
+	rp.memlock = c->memlock;
+	rp.workdir = c->workdir;
+	if (c->isolate && io->seccomp)
+		rp.seccomp = *io->seccomp;
+	plan = run_plan_write(&rp, &e);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (plan < 0 || null < 0)
 		_exit(126);
-	if (setup_process(ch, &e))
-		_exit(126);
-	environ = ch->envp;
-	execvp(argv[0], argv);
-	_exit(errno == ENOENT ? 127 : 126);
+	{
+		int fds[] = {null, null, null, plan, pidfd >= 0 ? pidfd : null, inside_self_fd()};
+
+		if (fds_arrange(fds, (int)ARRAY_SIZE(fds)) < 0)
+			_exit(126);
+	}
+	fcntl(5, F_SETFD, FD_CLOEXEC);
+	inside_exec(5, rargv);
+	_exit(126);
 }
 
 pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
 		  char *const *argv, struct nerr *e)
 {
-	pid_t pid = fork();
+	int pidfd = -1;
+	pid_t pid;
 
-	if (pid < 0)
-		return nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct svc_conf quiet = *c;
-		struct spawn_io pio = *io;
-		struct child ch = {.c = &quiet, .io = &pio, .flags = ns_clone_flags(c)};
-		struct nerr ce = {0};
-		int st;
-
-		quiet.out.kind = OUT_NULL;
-		quiet.err.kind = OUT_NULL;
-		pio.ready_fd = -1;
-		pio.notify_socket = NULL;
-		pio.watchdog_usec = 0;
-		/* in the service's cgroup: its limits count the probe too */
-		if (io->cgroup_fd >= 0)
-			cg_enter(io->cgroup_fd, 0);
-		/* what is read from the host's files, before its root is left */
-		if (setsid() < 0 ||
-		    ident_resolve(root_prefix(c), c->user, c->groups, &ch.id, &ce) ||
-		    spawn_build_env(c, ch.id.home, &ch.envp, &ce) ||
-		    (c->isolate && caps_mask(c, &ch.caps, &ce)) ||
-		    (ch.flags && ns_join(c, target, &ce)))
-			_exit(126);
-		if (!(ch.flags & CLONE_NEWPID))
-			probe_main(&ch, argv);
-		/* inside the PID namespace only a child is; wait for it */
-		pid_t p = fork();
-
-		if (p < 0)
-			_exit(126);
-		if (p == 0)
-			probe_main(&ch, argv);
-		spawn_reset_signals();
-		while (waitpid(p, &st, 0) < 0)
-			if (errno != EINTR)
-				_exit(126);
-		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (inside_self_fd() < 0)
+		return nerr_set(e, "probe", EBADF,
+				"%s needs our own binary, which is not open (%s)", RUNNER_NAME,
+				inside_why());
+	/* opened here, while @target is our unreaped child: it is that process */
+	if (ns_clone_flags(c)) {
+		pidfd = ns_pidfd(target);
+		if (pidfd < 0)
+			return nerr_set(e, "probe", -pidfd, "pidfd_open %d: %s", (int)target,
+					strerror(-pidfd));
 	}
+	pid = fork();
+	if (pid == 0)
+		probe_child(c, io, pidfd, argv);
+	if (pid < 0)
+		nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
+	if (pidfd >= 0)
+		close(pidfd);
 	return pid;
 }
 

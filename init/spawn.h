@@ -11,6 +11,7 @@
 #include "manifest.h"
 #include "isolate/seccomp.h"
 #include "net/bridge.h"
+#include "users.h"
 #include <sys/types.h>
 
 struct spawn_report {
@@ -68,6 +69,18 @@ int spawn_read_report(int fd, struct spawn_report *r);
  */
 pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
 		  char *const *argv, struct nerr *e);
+
+/*
+ * spawn_finish - the last steps before exec, shared by a service and what
+ * runs inside it (nucleus-run): signals reset, NOTIFY_SOCKET, rlimits,
+ * capabilities and identity, workdir, fds, seccomp. @flags: the CLONE_NEW*
+ * the process lives in.
+ */
+int spawn_finish(const struct svc_conf *c, const struct spawn_io *io, const struct ident *id,
+		 uint64_t caps, char ***envp, unsigned long flags, struct nerr *e);
+
+/* oom_score_adj of @c for the calling process (while it is the host's root). */
+int spawn_oom_adj(const struct svc_conf *c, struct nerr *e);
 
 /* Builds the clean environment of a service; exposed for unit tests. */
 int spawn_build_env(const struct svc_conf *c, const char *home, char ***envp, struct nerr *e);

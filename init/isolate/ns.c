@@ -161,24 +161,38 @@ void ns_init_run(pid_t child, int status_fd)
 	}
 }
 
-int ns_join(const struct svc_conf *c, pid_t pid, struct nerr *e)
+int ns_pidfd(pid_t pid)
 {
-	unsigned long flags = ns_clone_flags(c);
-	int fd;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	if (!flags)
-		return 0;
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return nerr_set(e, "probe", errno, "pidfd_open %d: %s", (int)pid, strerror(errno));
-	if (setns(fd, (int)flags) < 0) {
-		int err = errno;
+	return fd < 0 ? -errno : fd;
+}
 
-		close(fd);
-		return nerr_set(e, "probe", err, "setns into pid %d: %s", (int)pid, strerror(err));
-	}
-	close(fd);
+int ns_enter(int pidfd, unsigned long flags, struct nerr *e)
+{
+	if (setns(pidfd, (int)flags) < 0)
+		return nerr_set(e, "setns", errno, "into the service's namespaces: %s",
+				strerror(errno));
 	if ((flags & CLONE_NEWUSER) && ns_become_root(e))
 		return -EPERM;
 	return 0;
+}
+
+int ns_init_main(int argc, char **argv)
+{
+	sigset_t all;
+	pid_t svc;
+
+	(void)argc;
+	(void)argv;
+	/* what it holds is nobody's business: no ptrace, no /proc/1/mem */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (read(4, &svc, sizeof(svc)) != (ssize_t)sizeof(svc) || svc <= 0) {
+		kill(-1, SIGKILL);
+		_exit(126);
+	}
+	close(4);
+	ns_init_run(svc, 3);
 }

@@ -50,11 +50,21 @@ int ns_loopback_up(struct nerr *e);
  */
 void ns_init_run(pid_t child, int status_fd) __attribute__((noreturn));
 
+/* A pidfd of @pid, or -errno. */
+int ns_pidfd(pid_t pid);
+
 /*
- * ns_join - enters the namespaces of the running service @pid (started
- * with @c) through a pidfd: for exec probes. With a PID namespace the
- * caller must fork once more to be inside it.
+ * ns_enter - joins the namespaces @flags of the process behind @pidfd (its
+ * mount namespace takes us into its root), and in a user namespace
+ * becomes its root. For what runs inside a running service.
  */
-int ns_join(const struct svc_conf *c, pid_t pid, struct nerr *e);
+int ns_enter(int pidfd, unsigned long flags, struct nerr *e);
+
+/*
+ * ns_init_main - "nucleus-ns-init NAME", exec'd by the first process of a
+ * service's PID namespace once it forked the service: fd 3 is the status
+ * pipe, fd 4 a pipe holding the service's pid. Runs ns_init_run().
+ */
+int ns_init_main(int argc, char **argv) __attribute__((noreturn));
 
 #endif

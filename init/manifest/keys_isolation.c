@@ -421,6 +421,11 @@ static int v_oom_score_adj(struct loader *L, void *obj, const char *v, const cha
 	return 0;
 }
 
+FIELD_KEY(v_memlock, mf_size, memlock)
+FIELD_KEY(v_tmp_size, mf_size, tmp_size)
+FIELD_KEY(v_run_size, mf_size, run_size)
+FIELD_KEY(v_shm_size, mf_size, shm_size)
+
 static const struct key_def isolation_keys[] = {
 	{"namespaces", v_namespaces, SET_NAMESPACES, false},
 	{"network", v_network, SET_NETWORK, false},
@@ -444,6 +449,10 @@ static const struct key_def isolation_keys[] = {
 	{"nofile", v_nofile, 0, false},
 	{"nproc", v_nproc, SET_NPROC, false},
 	{"oom_score_adj", v_oom_score_adj, SET_OOM_SCORE_ADJ, false},
+	{"memlock", v_memlock, 0, false},
+	{"tmp_size", v_tmp_size, SET_TMPFS_SIZE, false},
+	{"run_size", v_run_size, SET_TMPFS_SIZE, false},
+	{"shm_size", v_shm_size, SET_TMPFS_SIZE, false},
 };
 
 const struct key_table mf_isolation_keys = {isolation_keys, ARRAY_SIZE(isolation_keys), NULL};

@@ -361,6 +361,10 @@ static void svc_defaults(struct svc_conf *c)
 	c->network = NET_HOST;
 	c->no_new_privileges = true;
 	c->nofile = 1024;
+	c->memlock = 64 * 1024;
+	c->tmp_size = 64ull << 20;
+	c->run_size = 16ull << 20;
+	c->shm_size = 64ull << 20;
 }
 
 /* Cross-key rules of one service. */
@@ -405,10 +409,11 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 	}
 	if (!c->isolate &&
 	    (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES | SET_SECRETS |
-		       SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES))) {
+		       SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES | SET_TMPFS_SIZE))) {
 		mf_err(L, mf_key_line(s, "isolate"),
 		       "%s: isolate = no runs in the host's namespaces; namespaces, network, root, "
-		       "volumes, secrets, hostname, capabilities and seccomp do not apply",
+		       "volumes, secrets, hostname, capabilities, seccomp, tmp_size, run_size and "
+		       "shm_size do not apply",
 		       who);
 		e++;
 	}
@@ -429,8 +434,12 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 		mf_err(L, mf_key_line(s, "hostname"), "%s: hostname needs the uts namespace", who);
 		e++;
 	}
-	if ((c->set & (SET_VOLUMES | SET_SECRETS | SET_ROOT)) && !(c->namespaces & NS_MOUNT)) {
-		mf_err(L, s->line, "%s: root, volumes and secrets need the mount namespace", who);
+	if ((c->set & (SET_VOLUMES | SET_SECRETS | SET_ROOT | SET_TMPFS_SIZE)) &&
+	    !(c->namespaces & NS_MOUNT)) {
+		mf_err(L, s->line,
+		       "%s: root, volumes, secrets, tmp_size, run_size and shm_size need the mount "
+		       "namespace",
+		       who);
 		e++;
 	}
 	if (c->ready.kind == PROBE_FD && c->ready.fd < 3) {
