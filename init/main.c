@@ -6,6 +6,7 @@
  */
 #include "container.h"
 #include "inside.h"
+#include "isolate/hide.h"
 #include "isolate/ns.h"
 #include "control.h"
 #include "stages.h"
@@ -200,6 +201,10 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		setenv("NUCLEUS_DEBUG", "1", 1);
 		log_set_level(LOG_DEBUG);
 	}
+	/* for a kernel whose idmapped mounts misbehave, and the tests of the walk */
+	if (mode != MODE_MACHINE && getenv("NUCLEUS_NO_IDMAP") &&
+	    !strcmp(getenv("NUCLEUS_NO_IDMAP"), "1"))
+		hide_without_idmap();
 	if (inside_open_self(mode != MODE_MACHINE) < 0)
 		log_err("cannot open our own binary (%s): services with a PID namespace and exec "
 			"probes cannot start",

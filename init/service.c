@@ -12,6 +12,7 @@
 #include "svc_internal.h"
 #include "spawn.h"
 #include "isolate/cgroup.h"
+#include "isolate/hide.h"
 #include "isolate/ns.h"
 
 #include <fcntl.h>
@@ -317,6 +318,8 @@ void svc_spawn_io(struct service *svc, struct spawn_io *io)
 	io->cgroup_fd = svc->cg_fd;
 	io->net = svc->conf->network == NET_BRIDGE && svc->net.addr ? &svc->net : NULL;
 	io->dns = io->net ? sup_dns_servers(s) : NULL;
+	if (svc->conf->isolate && (svc->conf->namespaces & NS_MOUNT))
+		io->hide = hide_current();
 }
 
 /*

@@ -364,6 +364,9 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 		plan->rootfs = ch->io->rootfs;
 		plan->notify_socket = ch->io->notify_socket;
 		plan->dns = ch->io->net ? ch->io->dns : NULL;
+		plan->hide = ch->io->hide;
+		plan->caps = ch->caps;
+		plan->userns = ch->flags & CLONE_NEWUSER;
 		if (mnt_prepare(plan, e))
 			return -EIO;
 	}

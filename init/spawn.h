@@ -12,6 +12,8 @@
 #include "isolate/seccomp.h"
 #include "net/bridge.h"
 #include "users.h"
+
+struct hide_set;
 #include <sys/types.h>
 
 struct spawn_report {
@@ -35,6 +37,7 @@ struct spawn_io {
 	int cgroup_fd;		       /* the service's cgroup v2 group, or -1 */
 	const struct net_plan *net;    /* network = bridge: its links, else NULL */
 	char *const *dns;	       /* bridged: the nameservers of its resolv.conf */
+	const struct hide_set *hide;   /* host paths covered in its root (isolate/hide.h) */
 };
 
 /* What the supervisor keeps of a started service. */

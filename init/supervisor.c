@@ -12,11 +12,14 @@
 #include "svc_internal.h"
 #include "spawn.h"
 #include "isolate/cgroup.h"
+#include "isolate/hide.h"
+#include "isolate/path.h"
 #include "isolate/mount.h"
 #include "stages.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -132,6 +135,52 @@ static struct svc_conf *take_conf(struct manifest *m, int i)
 	return c;
 }
 
+/* @path, its symlinks resolved when it exists, appended to *v. */
+static void add_hidden(char ***v, int *n, const char *path)
+{
+	char real[PATH_MAX], **nv;
+
+	if (!realpath(path, real) && path_norm(path, real, sizeof(real)))
+		return;
+	nv = realloc(*v, sizeof(*nv) * (size_t)(*n + 2));
+	if (!nv)
+		return;
+	*v = nv;
+	nv[*n] = strdup(real);
+	if (nv[*n])
+		(*n)++;
+	nv[*n] = NULL;
+}
+
+static void add_conf_sources(char ***v, int *n, const struct svc_conf *c)
+{
+	for (int k = 0; c && c->secrets && c->secrets[k]; k++) {
+		char src[PATH_MAX];
+
+		snprintf(src, sizeof(src), "%.*s", (int)strcspn(c->secrets[k], ":"), c->secrets[k]);
+		add_hidden(v, n, src);
+	}
+	if (c && c->env_file)
+		add_hidden(v, n, c->env_file);
+}
+
+/*
+ * What no service may read through its root (isolate/hide.h): the
+ * manifest, and every service's secrets and env_file sources.
+ */
+static void update_hidden(struct supervisor *s)
+{
+	char **v = NULL;
+	int n = 0;
+
+	add_hidden(&v, &n, s->manifest_path);
+	for (int i = 0; i < s->nsvc; i++) {
+		add_conf_sources(&v, &n, s->svcs[i]->conf);
+		add_conf_sources(&v, &n, s->svcs[i]->next_conf);
+	}
+	hide_set_always(v);
+}
+
 static void apply_system(struct supervisor *s)
 {
 	if (!s->runtime_dir_from_cli) {
@@ -167,6 +216,7 @@ int sup_load(struct supervisor *s, bool initial)
 		}
 		take_conf(m, i);
 	}
+	update_hidden(s);
 	return m->sys_invalid ? -EINVAL : 0;
 }
 
@@ -254,6 +304,7 @@ int sup_reload(struct supervisor *s, struct strbuf *out)
 	manifest_free(s->m);
 	s->m = m;
 	apply_system(s);
+	update_hidden(s);
 	s->dirty = true;
 	sb_printf(out, "reload: %d added, %d removed, %d changed, %d unchanged\n", added, removed,
 		  changed, same);

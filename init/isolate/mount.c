@@ -14,6 +14,7 @@
  * remount that silently did not take fails the start.
  */
 #include "isolate/mount.h"
+#include "isolate/hide.h"
 #include "isolate/path.h"
 #include "isolate/secrets.h"
 #include "util.h"
@@ -37,19 +38,40 @@ struct attr {
 	uint64_t set, clr, propagation, userns_fd;
 };
 
-/* A path under the new root: p->newroot + rel. */
-static const char *R(const struct mnt_plan *p, const char *rel, char *buf, size_t size)
+const char *mnt_path(const struct mnt_plan *p, const char *rel, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s", p->newroot, strcmp(rel, "/") ? rel : "");
 	return buf;
 }
 
-void mnt_expect(struct mnt_plan *p, const char *path, unsigned long flags)
+#define R mnt_path
+
+void mnt_expect_size(struct mnt_plan *p, const char *path, unsigned long flags, uint64_t size)
 {
 	if (p->nexp >= MNT_MAX_EXPECT)
 		return;
 	snprintf(p->exp[p->nexp].path, sizeof(p->exp[0].path), "%s", path);
+	p->exp[p->nexp].size = size;
 	p->exp[p->nexp++].flags = flags;
+}
+
+void mnt_expect(struct mnt_plan *p, const char *path, unsigned long flags)
+{
+	mnt_expect_size(p, path, flags, 0);
+}
+
+/*
+ * tmpfs is half of RAM unless told otherwise, and what a service writes
+ * there stays until its namespace is gone: every private tmpfs gets a size,
+ * and as many inodes as one per KiB of it (at least 1024), since inodes
+ * are memory too.
+ */
+void mnt_tmpfs_data(char *buf, size_t n, const char *mode, uint64_t size)
+{
+	uint64_t inodes = size / 1024 < 1024 ? 1024 : size / 1024;
+
+	snprintf(buf, n, "mode=%s,size=%llu,nr_inodes=%llu", mode, (unsigned long long)size,
+		 (unsigned long long)inodes);
 }
 
 static int do_mount(const char *step, const char *src, const char *dst, const char *type,
@@ -66,8 +88,7 @@ static int do_mount(const char *step, const char *src, const char *dst, const ch
  * touching the others: mount_setattr(2) keeps flags that are locked in a
  * user namespace, where a bind remount that forgot one would fail.
  */
-static int set_flags(const char *step, const char *path, unsigned long flags, bool rec,
-		     struct nerr *e)
+int mnt_flags(const char *step, const char *path, unsigned long flags, bool rec, struct nerr *e)
 {
 	struct attr a = {0};
 
@@ -106,16 +127,17 @@ static int make_file(const char *step, const char *path, struct nerr *e)
 	return 0;
 }
 
-/* A tmpfs at @rel of the new root, created if missing. */
+/* A tmpfs of @size bytes at @rel of the new root, created if missing. */
 static int tmpfs_at(struct mnt_plan *p, const char *step, const char *rel, unsigned long flags,
-		    const char *data, struct nerr *e)
+		    const char *mode, uint64_t size, struct nerr *e)
 {
-	char path[4096];
+	char path[4096], data[128];
 
 	R(p, rel, path, sizeof(path));
+	mnt_tmpfs_data(data, sizeof(data), mode, size);
 	if (make_dir(step, path, 0755, e) || do_mount(step, "tmpfs", path, "tmpfs", flags, data, e))
 		return -EIO;
-	mnt_expect(p, rel, flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+	mnt_expect_size(p, rel, flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), size);
 	return 0;
 }
 
@@ -131,6 +153,7 @@ static int root_host_dirs(struct mnt_plan *p, struct nerr *e)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		struct stat st;
 		ssize_t n;
+		int r;
 
 		if (lstat(dirs[i], &st) < 0)
 			continue; /* not on this host */
@@ -149,9 +172,12 @@ static int root_host_dirs(struct mnt_plan *p, struct nerr *e)
 		}
 		if (!S_ISDIR(st.st_mode))
 			continue;
-		if (make_dir("root", path, 0755, e) ||
-		    do_mount("root", dirs[i], path, NULL, MS_BIND | MS_REC, NULL, e) ||
-		    set_flags("root", path, ro, true, e))
+		if (make_dir("root", path, 0755, e))
+			return -EIO;
+		r = strcmp(dirs[i], "/etc") ? 1 : hide_bind_etc(p, path, e);
+		if (r < 0 ||
+		    (r > 0 && (do_mount("root", dirs[i], path, NULL, MS_BIND | MS_REC, NULL, e) ||
+			       mnt_flags("root", path, ro, true, e))))
 			return -EIO;
 		mnt_expect(p, dirs[i], ro);
 	}
@@ -163,27 +189,62 @@ static bool root_is_host(const struct svc_conf *c)
 	return !c->root || !strcmp(c->root, "host");
 }
 
+/*
+ * The root's own flags: host directories are never a source of devices or
+ * setuid binaries; a `root = DIR` image is never one of devices, and of
+ * setuid binaries only where no_new_privileges = no lets them work at all.
+ */
+static unsigned long root_flags(const struct svc_conf *c)
+{
+	if (root_is_host(c))
+		return MS_RDONLY | MS_NOSUID | MS_NODEV;
+	return MS_RDONLY | MS_NODEV | (c->no_new_privileges ? MS_NOSUID : 0);
+}
+
+/* root = DIR: a directory once its symlinks are resolved, and not a refused one. */
+static int root_dir(struct mnt_plan *p, struct nerr *e)
+{
+	const char *dir = p->c->root, *bad;
+	char fdp[64];
+	ssize_t n;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return nerr_set(e, "root", errno, "%s: %s", dir,
+				errno == ENOTDIR ? "not a directory" : strerror(errno));
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+	n = readlink(fdp, p->root_buf, sizeof(p->root_buf) - 1);
+	if (n < 0) {
+		r = nerr_set(e, "root", errno, "%s: %s", dir, strerror(errno));
+		close(fd);
+		return r;
+	}
+	p->root_buf[n] = '\0';
+	p->root_real = p->root_buf;
+	if ((bad = volume_source_refused(p->root_buf))) {
+		close(fd);
+		return nerr_set(e, "root", EPERM, "%s: resolves to %s, under the refused %s", dir,
+				p->root_buf, bad);
+	}
+	/* the directory checked is the one bound: through its fd */
+	r = do_mount("root", fdp, p->newroot, NULL, MS_BIND, NULL, e);
+	close(fd);
+	return r;
+}
+
 /* Mounts the new root on p->newroot and enters it: "." from here on. */
 static int make_root(struct mnt_plan *p, struct nerr *e)
 {
-	const char *dir = p->c->root;
-
 	if (!root_is_host(p->c)) {
-		struct stat st;
-
-		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-			return nerr_set(e, "root", errno ? errno : ENOTDIR, "%s: %s", dir,
-					strerror(errno ? errno : ENOTDIR));
-		if (do_mount("root", dir, p->newroot, NULL, MS_BIND, NULL, e))
+		if (root_dir(p, e))
 			return -EIO;
-		mnt_expect(p, "/", MS_RDONLY);
 	} else {
 		/* uid=0 is the namespace's root: ours once we become it */
 		if (do_mount("root", "tmpfs", p->newroot, "tmpfs", MS_NOSUID | MS_NODEV,
 			     "mode=0755,size=1m,uid=0,gid=0", e))
 			return -EIO;
-		mnt_expect(p, "/", MS_RDONLY | MS_NOSUID | MS_NODEV);
 	}
+	mnt_expect(p, "/", root_flags(p->c));
 	if (chdir(p->newroot) < 0)
 		return nerr_set(e, "root", errno, "chdir %s: %s", p->newroot, strerror(errno));
 	p->newroot = ".";
@@ -203,7 +264,7 @@ static int make_dev(struct mnt_plan *p, struct nerr *e)
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	char path[4096], host[64];
 
-	if (tmpfs_at(p, "dev", "/dev", fl, "mode=0755,size=64k", e))
+	if (tmpfs_at(p, "dev", "/dev", fl, "0755", 64 * 1024, e))
 		return -EIO;
 	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
 		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
@@ -212,7 +273,7 @@ static int make_dev(struct mnt_plan *p, struct nerr *e)
 		R(p, host, path, sizeof(path));
 		if (make_file("dev", path, e) ||
 		    do_mount("dev", host, path, NULL, MS_BIND, NULL, e) ||
-		    set_flags("dev", path, MS_NOSUID | MS_NOEXEC, false, e))
+		    mnt_flags("dev", path, MS_NOSUID | MS_NOEXEC, false, e))
 			return -EIO;
 		mnt_expect(p, host, MS_NOSUID | MS_NOEXEC);
 	}
@@ -221,7 +282,7 @@ static int make_dev(struct mnt_plan *p, struct nerr *e)
 		if (symlink(links[i][1], R(p, host, path, sizeof(path))) < 0)
 			return nerr_set(e, "dev", errno, "symlink %s: %s", path, strerror(errno));
 	}
-	if (tmpfs_at(p, "dev", "/dev/shm", fl, "mode=1777", e))
+	if (tmpfs_at(p, "dev", "/dev/shm", fl, "1777", p->c->shm_size, e))
 		return -EIO;
 	R(p, "/dev/pts", path, sizeof(path));
 	if (make_dir("dev", path, 0755, e) ||
@@ -250,7 +311,7 @@ static int mask_proc(struct mnt_plan *p, struct nerr *e)
 		if (access(R(p, rel, path, sizeof(path)), F_OK) < 0)
 			continue;
 		if (do_mount("proc", null, path, NULL, MS_BIND, NULL, e) ||
-		    set_flags("proc", path, MS_RDONLY | MS_NOSUID | MS_NOEXEC, false, e))
+		    mnt_flags("proc", path, MS_RDONLY | MS_NOSUID | MS_NOEXEC, false, e))
 			return -EIO;
 		mnt_expect(p, rel, MS_RDONLY);
 	}
@@ -268,7 +329,7 @@ static int mask_proc(struct mnt_plan *p, struct nerr *e)
 		if (access(R(p, rel, path, sizeof(path)), F_OK) < 0)
 			continue;
 		if (do_mount("proc", path, path, NULL, MS_BIND | MS_REC, NULL, e) ||
-		    set_flags("proc", path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true, e))
+		    mnt_flags("proc", path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true, e))
 			return -EIO;
 		mnt_expect(p, rel, MS_RDONLY);
 	}
@@ -296,7 +357,7 @@ static int make_proc_sys(struct mnt_plan *p, struct nerr *e)
 			return nerr_set(e, "sys", errno, "mount sysfs on %s: %s", path,
 					strerror(errno));
 		if (do_mount("sys", "/sys", path, NULL, MS_BIND | MS_REC, NULL, e) ||
-		    set_flags("sys", path, fl | MS_RDONLY, true, e))
+		    mnt_flags("sys", path, fl | MS_RDONLY, true, e))
 			return -EIO;
 	}
 	mnt_expect(p, "/sys", fl | MS_RDONLY);
@@ -315,8 +376,8 @@ static int make_tmp_run(struct mnt_plan *p, struct nerr *e)
 {
 	char path[4096], src[64];
 
-	if (tmpfs_at(p, "tmp", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", e) ||
-	    tmpfs_at(p, "run", "/run", MS_NOSUID | MS_NODEV, "mode=0755", e))
+	if (tmpfs_at(p, "tmp", "/tmp", MS_NOSUID | MS_NODEV, "1777", p->c->tmp_size, e) ||
+	    tmpfs_at(p, "run", "/run", MS_NOSUID | MS_NODEV, "0755", p->c->run_size, e))
 		return -EIO;
 	if (p->dns && p->dns[0] && resolv_conf(p, e))
 		return -EIO;
@@ -327,7 +388,7 @@ static int make_tmp_run(struct mnt_plan *p, struct nerr *e)
 	if (make_dir("run", R(p, "/run/nucleus", path, sizeof(path)), 0755, e) ||
 	    make_file("run", R(p, MNT_NOTIFY_SOCKET, path, sizeof(path)), e) ||
 	    do_mount("run", src, path, NULL, MS_BIND, NULL, e) ||
-	    set_flags("run", path, MS_NOSUID | MS_NODEV | MS_NOEXEC, false, e))
+	    mnt_flags("run", path, MS_NOSUID | MS_NODEV | MS_NOEXEC, false, e))
 		return -EIO;
 	return 0;
 }
@@ -387,7 +448,7 @@ static int resolv_conf(struct mnt_plan *p, struct nerr *e)
 
 		R(p, "/etc/resolv.conf", dst, sizeof(dst));
 		if (do_mount("network", path, dst, NULL, MS_BIND, NULL, e) ||
-		    set_flags("network", dst, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, false,
+		    mnt_flags("network", dst, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, false,
 			      e))
 			return -EIO;
 	}
@@ -437,7 +498,7 @@ static int volume_bind(struct mnt_plan *p, int rootfd, const struct mnt_src *v, 
 	} else {
 		unsigned long fl = MS_NOSUID | MS_NODEV | (rw ? 0 : MS_RDONLY);
 
-		r = set_flags("volumes", R(p, dst, path, sizeof(path)), fl, true, e);
+		r = mnt_flags("volumes", R(p, dst, path, sizeof(path)), fl, true, e);
 		if (!r)
 			mnt_expect(p, dst, fl);
 	}
@@ -448,8 +509,8 @@ static int volume_bind(struct mnt_plan *p, int rootfd, const struct mnt_src *v, 
 static int volume_tmpfs(struct mnt_plan *p, int rootfd, const char *dst, const char *size,
 			struct nerr *e)
 {
-	char data[64], path[4096];
-	uint64_t bytes = 0;
+	char data[128], path[4096];
+	uint64_t bytes = p->c->tmp_size;
 	int dfd;
 
 	if (size && (parse_size(size, &bytes) || !bytes))
@@ -459,14 +520,11 @@ static int volume_tmpfs(struct mnt_plan *p, int rootfd, const char *dst, const c
 		return nerr_set(e, "volumes", -dfd, "%s: %s", dst,
 				dfd == -ELOOP ? "a symlink in the path" : strerror(-dfd));
 	close(dfd);
-	if (bytes)
-		snprintf(data, sizeof(data), "mode=1777,size=%llu", (unsigned long long)bytes);
-	else
-		snprintf(data, sizeof(data), "mode=1777");
+	mnt_tmpfs_data(data, sizeof(data), "1777", bytes);
 	if (do_mount("volumes", "tmpfs", R(p, dst, path, sizeof(path)), "tmpfs",
 		     MS_NOSUID | MS_NODEV, data, e))
 		return -EIO;
-	mnt_expect(p, dst, MS_NOSUID | MS_NODEV);
+	mnt_expect_size(p, dst, MS_NOSUID | MS_NODEV, bytes);
 	return 0;
 }
 
@@ -611,16 +669,15 @@ int mnt_build(struct mnt_plan *p, struct nerr *e)
 
 	if (root_is_host(p->c))
 		r = root_host_dirs(p, e);
-	if (!r && (make_dev(p, e) || make_proc_sys(p, e) || make_tmp_run(p, e) ||
-		   make_volumes(p, e) || secrets_setup(p, e)))
+	if (!r && (make_dev(p, e) || hide_mount(p, e) || make_proc_sys(p, e) ||
+		   make_tmp_run(p, e) || make_volumes(p, e) || secrets_setup(p, e)))
 		r = -EIO;
 	close_sources(p);
 	if (r)
 		return r;
 	/* the last writes are done: /dev and the root itself go read-only */
-	if (set_flags("dev", R(p, "/dev", path, sizeof(path)), MS_RDONLY, false, e) ||
-	    set_flags("root", p->newroot,
-		      MS_RDONLY | (root_is_host(p->c) ? MS_NOSUID | MS_NODEV : 0), false, e))
+	if (mnt_flags("dev", R(p, "/dev", path, sizeof(path)), MS_RDONLY, false, e) ||
+	    mnt_flags("root", p->newroot, root_flags(p->c), false, e))
 		return -EIO;
 	mnt_expect(p, "/dev", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	if (do_pivot(p, e))
@@ -670,8 +727,35 @@ unsigned long mnt_opts_flags(const char *opts)
 	return f;
 }
 
-/* Fields 5 and 6 of a mountinfo line: mount point and per-mount options. */
-static bool parse_line(char *line, char **point, char **opts)
+uint64_t mnt_opts_size(const char *opts)
+{
+	while (opts && *opts) {
+		size_t n = strcspn(opts, ",");
+
+		if (!strncmp(opts, "size=", 5)) {
+			char *end;
+			uint64_t v = strtoull(opts + 5, &end, 10);
+
+			if (*end == 'k')
+				v <<= 10;
+			else if (*end == 'm')
+				v <<= 20;
+			else if (*end == 'g')
+				v <<= 30;
+			return v;
+		}
+		opts += n;
+		if (*opts == ',')
+			opts++;
+	}
+	return 0;
+}
+
+/*
+ * Fields 5 and 6 of a mountinfo line, mount point and per-mount options,
+ * and, with @super, the super block's options after the " - " separator.
+ */
+static bool parse_line(char *line, char **point, char **opts, char **super)
 {
 	char *save = NULL, *f = strtok_r(line, " ", &save);
 
@@ -684,12 +768,29 @@ static bool parse_line(char *line, char **point, char **opts)
 	if (!*point || !*opts)
 		return false;
 	mnt_unescape(*point);
+	if (super) {
+		*super = NULL;
+		while ((f = strtok_r(NULL, " ", &save)) && strcmp(f, "-"))
+			;
+		/* fstype, source, then the options */
+		if (f && strtok_r(NULL, " ", &save) && strtok_r(NULL, " ", &save))
+			*super = strtok_r(NULL, " \n", &save);
+	}
 	return true;
+}
+
+/* A tmpfs of @size bytes reports its size in KiB, rounded up to pages. */
+static bool size_is(uint64_t have, uint64_t want)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	return have == (want + page - 1) / page * page;
 }
 
 int mnt_verify(const struct mnt_plan *p, struct nerr *e)
 {
 	unsigned long have[MNT_MAX_EXPECT] = {0};
+	uint64_t size[MNT_MAX_EXPECT] = {0};
 	bool seen[MNT_MAX_EXPECT] = {false};
 	FILE *fp = fopen("/proc/self/mountinfo", "re");
 	char line[8192];
@@ -697,15 +798,16 @@ int mnt_verify(const struct mnt_plan *p, struct nerr *e)
 	if (!fp)
 		return nerr_set(e, "mountinfo", errno, "/proc/self/mountinfo: %s", strerror(errno));
 	while (fgets(line, sizeof(line), fp)) {
-		char *point = NULL, *opts = NULL;
+		char *point = NULL, *opts = NULL, *super = NULL;
 
-		if (!parse_line(line, &point, &opts))
+		if (!parse_line(line, &point, &opts, &super))
 			continue;
 		/* the last line of a mount point is the mount on top */
 		for (int i = 0; i < p->nexp; i++) {
 			if (!strcmp(point, p->exp[i].path)) {
 				seen[i] = true;
 				have[i] = mnt_opts_flags(opts);
+				size[i] = mnt_opts_size(super);
 			}
 		}
 	}
@@ -721,6 +823,11 @@ int mnt_verify(const struct mnt_plan *p, struct nerr *e)
 					miss & MS_NOSUID ? " nosuid" : "",
 					miss & MS_NODEV ? " nodev" : "",
 					miss & MS_NOEXEC ? " noexec" : "");
+		if (p->exp[i].size && !size_is(size[i], p->exp[i].size))
+			return nerr_set(e, "mountinfo", EPERM,
+					"%s: a tmpfs of %llu bytes, not the %llu asked for",
+					p->exp[i].path, (unsigned long long)size[i],
+					(unsigned long long)p->exp[i].size);
 	}
 	return 0;
 }
@@ -737,7 +844,7 @@ bool mnt_root_is_rootfs(void)
 		char copy[4096], *point = NULL, *opts = NULL, *dash;
 
 		snprintf(copy, sizeof(copy), "%s", line);
-		if (!parse_line(copy, &point, &opts) || strcmp(point, "/"))
+		if (!parse_line(copy, &point, &opts, NULL) || strcmp(point, "/"))
 			continue;
 		dash = strstr(line, " - ");
 		rootfs = dash && !strncmp(dash + 3, "rootfs ", 7);

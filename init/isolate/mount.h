@@ -16,6 +16,7 @@
 struct mnt_expect {
 	char path[256];	     /* inside the new root */
 	unsigned long flags; /* MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC that must be set */
+	uint64_t size;	     /* a tmpfs's size= in bytes, 0: not checked */
 };
 
 #define MNT_MAX_VOLUMES 64
@@ -30,9 +31,16 @@ struct mnt_src {
 	char dest[512];
 };
 
+struct hide_set;
+
 struct mnt_plan {
 	const struct svc_conf *c;
 	const struct ident *id;
+	uint64_t caps;		     /* the capabilities the service keeps */
+	bool userns;		     /* it has a user namespace of its own */
+	const struct hide_set *hide; /* host paths to cover (isolate/hide.h), or NULL */
+	const char *root_real;	     /* root = DIR: DIR with its symlinks resolved */
+	char root_buf[4096];
 	const char *newroot; /* an empty directory of the host to build on; "." once entered */
 	bool rootfs;	     /* the host's / is the initramfs: pivot_root needs a hand */
 	const char *notify_socket; /* host path bound to /run/nucleus/notify.sock, or NULL */
@@ -61,6 +69,18 @@ int mnt_build(struct mnt_plan *p, struct nerr *e);
 
 /* Notes a mount point of the new root and the flags it must carry. */
 void mnt_expect(struct mnt_plan *p, const char *path, unsigned long flags);
+/* ... and, for a tmpfs, the size it must have. */
+void mnt_expect_size(struct mnt_plan *p, const char *path, unsigned long flags, uint64_t size);
+
+/* @rel (absolute, inside the new root) as a path to build with: newroot + rel. */
+const char *mnt_path(const struct mnt_plan *p, const char *rel, char *buf, size_t size);
+/* Adds MS_RDONLY/NOSUID/NODEV/NOEXEC to the mount at @path (recursively with @rec). */
+int mnt_flags(const char *step, const char *path, unsigned long flags, bool rec, struct nerr *e);
+
+/* The tmpfs options of a private mount of @size bytes: "mode=M,size=S,nr_inodes=N". */
+void mnt_tmpfs_data(char *buf, size_t n, const char *mode, uint64_t size);
+/* The size= of the super options field of a mountinfo line, in bytes; 0 if none. */
+uint64_t mnt_opts_size(const char *super_opts);
 
 /* Reads /proc/self/mountinfo and checks every expectation of @p. */
 int mnt_verify(const struct mnt_plan *p, struct nerr *e);

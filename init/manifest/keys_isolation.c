@@ -188,10 +188,20 @@ static int v_hostname(struct loader *L, void *obj, const char *v, const char **w
 static int v_root(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
+	static char msg[160];
+	const char *bad;
+
 	(void)L;
 	if (strcmp(v, "host") && !mf_valid_abs_path(v)) {
 		*why = "expected host or an absolute directory";
 		return -EINVAL;
+	}
+	/* the host's own root and system trees are what root = host filters */
+	if (strcmp(v, "host") && (bad = volume_source_refused(v))) {
+		snprintf(msg, sizeof(msg), "%s is refused (under %s); root = host is the host's", v,
+			 bad);
+		*why = msg;
+		return -EPERM;
 	}
 	return mf_put_str(&c->root, v);
 }

@@ -297,8 +297,9 @@ const char *volume_source_refused(const char *src)
 
 const char *volume_dest_refused(const char *dst)
 {
-	static const char *const reserved[] = {"/bin",	"/dev", "/etc", "/lib",
-					       "/proc", "/sys", "/usr", "/run/secrets"};
+	static const char *const reserved[] = {"/bin",	 "/sbin",  "/dev",	  "/etc",  "/lib",
+					       "/lib64", "/lib32", "/libx32",	  "/boot", "/proc",
+					       "/sys",	 "/usr",   "/run/secrets"};
 	char n[4096];
 
 	if (path_norm(dst, n, sizeof(n)))

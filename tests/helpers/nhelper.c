@@ -23,6 +23,8 @@
  *                                   service; one line per attempt, "denied" or
  *                                   "ALLOWED"; exit status: the number allowed
  *   nhelper euid                    print the effective uid
+ *   nhelper cat FILE                print FILE (exit 1 with the error if it
+ *                                   cannot be opened)
  *   nhelper scan A B SECS           for SECS seconds, look for the string A+B
  *                                   (given in two parts, so it is nowhere in
  *                                   our own argv) in the memory, environ and
@@ -496,7 +498,7 @@ static void usage(void)
 	      "       record-signals FILE | print N TEXT | pidfile FILE | env |\n"
 	      "       touch FILE [AFTER_MS] | require FILE | log-term FILE NAME |\n"
 	      "       stamp FILE | notify [--exit] [--watchdog MS FILE] DELAY_MS MSG... |\n"
-	      "       scan A B SECS\n",
+	      "       scan A B SECS | cat FILE\n",
 	      stderr);
 	exit(2);
 }
@@ -722,6 +724,20 @@ int main(int argc, char **argv)
 		return notify(argc, argv);
 	if (!strcmp(cmd, "attack") && argc == 2)
 		return attack();
+	if (!strcmp(cmd, "cat") && argc == 3) {
+		char buf[4096];
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		if (fd < 0) {
+			printf("%s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, (size_t)n, stdout);
+		close(fd);
+		return 0;
+	}
 	if (!strcmp(cmd, "scan") && argc == 5)
 		return scan(argv[2], argv[3], strtod(argv[4], NULL));
 	if (!strcmp(cmd, "euid") && argc == 2) {

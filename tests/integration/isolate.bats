@@ -624,3 +624,146 @@ EOF2
 	wait_for_state p exited 10
 	[ "$(tail -1 "$T/p.out")" = made ]
 }
+
+# ---- issue 11: sizes, limits, root = DIR ----
+
+# SIZE in KiB of the tmpfs at mount point MP, from a mountinfo dump
+tmpfs_kib() { # FILE MP
+	awk -v mp="$2" '$5 == mp { for (i = 1; i <= NF; i++) if ($i == "-") { print $(i + 3); exit } }' "$1" |
+		tr ',' '\n' | sed -n 's/^size=\([0-9]*\)k$/\1/p'
+}
+
+@test "private tmpfs mounts have a size: /tmp, /dev/shm and tmpfs volumes 64M, /run 16M; the keys change them; memlock is 64K" {
+	write_manifest <<EOF
+[service.dflt]
+exec = /bin/sh -c "cat /proc/self/mountinfo; echo ---; dd if=/dev/zero of=/tmp/big bs=1M count=80 2>&1 | grep -c 'No space left'; ulimit -l"
+type = oneshot
+volumes = tmpfs:/scratch
+stdout = file:$T/dflt.out
+
+[service.small]
+exec = /bin/sh -c "cat /proc/self/mountinfo; echo ---; ulimit -l"
+type = oneshot
+volumes = tmpfs:/v:4M
+tmp_size = 8M
+run_size = 1M
+shm_size = 2M
+memlock = 1M
+stdout = file:$T/small.out
+EOF
+	nuc_start
+	wait_for_state dflt exited 15
+	wait_for_state small exited 10
+	[ "$(tmpfs_kib "$T/dflt.out" /tmp)" = 65536 ]
+	[ "$(tmpfs_kib "$T/dflt.out" /dev/shm)" = 65536 ]
+	[ "$(tmpfs_kib "$T/dflt.out" /scratch)" = 65536 ]
+	[ "$(tmpfs_kib "$T/dflt.out" /run)" = 16384 ]
+	# inodes are bounded too: one per KiB
+	grep -E ' /tmp .*nr_inodes=65536' "$T/dflt.out"
+	# 80 MiB do not fit into the 64 MiB /tmp
+	[ "$(sed -n '/^---$/{n;p}' "$T/dflt.out")" = 1 ]
+	[ "$(tail -1 "$T/dflt.out")" = 64 ]
+	[ "$(tmpfs_kib "$T/small.out" /tmp)" = 8192 ]
+	[ "$(tmpfs_kib "$T/small.out" /run)" = 1024 ]
+	[ "$(tmpfs_kib "$T/small.out" /dev/shm)" = 2048 ]
+	[ "$(tmpfs_kib "$T/small.out" /v)" = 4096 ]
+	[ "$(tail -1 "$T/small.out")" = 1024 ]
+}
+
+@test "tmp_size, run_size and shm_size need the mount namespace; bad sizes are --check errors" {
+	write_manifest <<EOF
+[service.a]
+exec = /bin/true
+isolate = no
+tmp_size = 8M
+
+[service.b]
+exec = /bin/true
+namespaces = pid ipc uts
+shm_size = 1M
+
+[service.c]
+exec = /bin/true
+run_size = lots
+EOF
+	run "$NUC_INIT" --check --manifest "$M"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"$M:3: a: isolate = no runs in the host's namespaces"*"tmp_size"* ]]
+	[[ $output == *"$M:6: b: root, volumes, secrets, tmp_size, run_size and shm_size need the mount namespace"* ]]
+	[[ $output == *"$M:13: c: run_size: invalid value 'lots'"* ]]
+}
+
+@test "root = DIR is nodev always, nosuid unless no_new_privileges = no" {
+	mkdir -p "$T/root/bin" "$T/root/proc" "$T/root/dev"
+	cp "$NHELPER" "$T/root/bin/nhelper"
+	mknod -m 666 "$T/root/null" c 1 3
+	write_manifest <<EOF
+[service.dev]
+exec = /bin/nhelper cat /null
+root = $T/root
+type = oneshot
+restart = never
+stdout = file:$T/dev.out
+
+[service.flags]
+exec = /bin/nhelper cat /proc/self/mountinfo
+root = $T/root
+type = oneshot
+stdout = file:$T/flags.out
+
+[service.suid]
+exec = /bin/nhelper cat /proc/self/mountinfo
+root = $T/root
+no_new_privileges = no
+type = oneshot
+stdout = file:$T/suid.out
+EOF
+	nuc_start
+	wait_for_state dev failed 10
+	cat "$T/dev.out"
+	# a device node of the directory cannot be opened
+	grep -qx '/null: Permission denied' "$T/dev.out"
+	wait_for_state flags exited 10
+	wait_for_state suid exited 10
+	grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ro,nosuid,nodev' "$T/flags.out"
+	grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ro,nodev' "$T/suid.out"
+}
+
+@test "root = DIR must be a directory once its symlinks are resolved, and not a system one" {
+	touch "$T/afile"
+	ln -s /etc "$T/etc-link"
+	write_manifest <<EOF
+[service.file]
+exec = /bin/true
+root = $T/afile
+restart = never
+
+[service.link]
+exec = /bin/true
+root = $T/etc-link
+restart = never
+EOF
+	nuc_start
+	wait_for_state file failed 10
+	wait_for_state link failed 10
+	[ "$(svc_get file error)" = "root: $T/afile: not a directory" ]
+	[ "$(svc_get link error)" = "root: $T/etc-link: resolves to /etc, under the refused /etc" ]
+	# and what --check can tell from the name alone
+	printf '[service.r]\nexec = /bin/true\nroot = /\n[service.s]\nexec = /bin/true\nroot = /etc\n' >"$T/c.ini"
+	run "$NUC_INIT" --check --manifest "$T/c.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"c.ini:3: r: root: invalid value '/': / is refused (under /)"* ]]
+	[[ $output == *"c.ini:6: s: root: invalid value '/etc': /etc is refused (under /etc)"* ]]
+}
+
+@test "volumes: /sbin, /lib64, /lib32, /libx32 and /boot are refused destinations like /lib and /usr" {
+	for d in /sbin/x /lib64 /lib32/y /libx32 /boot/efi; do
+		printf '[service.v]\nexec = /bin/true\nvolumes = /srv:%s\n' "$d" >"$T/v.ini"
+		run "$NUC_INIT" --check --manifest "$T/v.ini"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ $output == *"destination $d is refused"* ]]
+	done
+}

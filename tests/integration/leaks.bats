@@ -18,6 +18,7 @@ setup() {
 
 teardown() {
 	nuc_teardown
+	etc_teardown
 }
 
 # A spy that scans for SECS while exec probes of its own come and go.
@@ -92,4 +93,108 @@ scan_saw() { # NAME MIN
 	grep -q '/proc/1/maps: Permission denied' "$T/look.err"
 	scan_result spykill
 	scan_saw spykill 4
+}
+
+# The host's /etc as a default root service sees it. ETC_T is a directory
+# of the host's /etc made for the test: the manifest lives there (world
+# readable), with a 0600 file, a secret source and an env_file (0644 both).
+etc_setup() {
+	ETC_T=/etc/nucleus-test-$$-$BATS_TEST_NUMBER
+	mkdir -m 755 "$ETC_T"
+	echo closed-to-others >"$ETC_T/private" && chmod 600 "$ETC_T/private"
+	echo the-secret >"$ETC_T/token" && chmod 644 "$ETC_T/token"
+	echo "K=$A$B" >"$ETC_T/env" && chmod 644 "$ETC_T/env"
+	M=$ETC_T/manifest.ini
+}
+
+etc_teardown() {
+	[ -n "${ETC_T:-}" ] && rm -rf "$ETC_T"
+	return 0
+}
+
+# A probe of every path that must be closed and every one that must stay open.
+etc_probe_service() { # NAME [EXTRA KEY LINES]
+	cat <<-EOS
+		[service.$1]
+		exec = /bin/sh -c "for f in $M /etc/shadow /etc/gshadow $ETC_T/private $ETC_T/token $ETC_T/env /etc/passwd /etc/group /etc/hosts /etc/nsswitch.conf /etc/localtime /etc/os-release /run/secrets/tok; do if head -c1 \$f >/dev/null 2>&1; then echo open \$f; else echo closed \$f; fi; done; if l=\$(ls -A /etc/ssl/private 2>/dev/null); then [ -z \"\$l\" ] && echo empty ssl-private || echo open ssl-private; else echo closed ssl-private; fi; id; cat /run/secrets/tok; openssl verify /usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt; python3 -c 'import ssl; print(\"cas\", ssl.create_default_context().cert_store_stats()[\"x509_ca\"])'"
+		type = oneshot
+		secrets = $ETC_T/token:tok
+		env_file = $ETC_T/env
+		stdout = file:$T/$1.out
+		stderr = file:$T/$1.err
+		${2:-}
+	EOS
+}
+
+etc_assert() { # NAME [SSL-PRIVATE: closed, or closed|empty for DAC_READ_SEARCH]
+	local f=$T/$1.out
+	cat "$f" "$T/$1.err"
+	for p in "$M" /etc/shadow /etc/gshadow "$ETC_T/private" "$ETC_T/token" "$ETC_T/env"; do
+		grep -qx "closed $p" "$f"
+	done
+	# a directory closed to others: unreadable, or (DAC_READ_SEARCH) empty
+	grep -qxE "(${2:-closed}) ssl-private" "$f"
+	for p in /etc/passwd /etc/group /etc/hosts /etc/nsswitch.conf /etc/localtime \
+		/etc/os-release /run/secrets/tok; do
+		grep -qx "open $p" "$f"
+	done
+	grep -q '^uid=0(root) gid=0(root)' "$f"
+	# the copy of the secret is there, though its source is closed
+	grep -qx the-secret "$f"
+	# a TLS client finds the system's CA certificates
+	grep -q ': OK$' "$f"
+	grep -qE '^cas [1-9][0-9]*$' "$f"
+}
+
+etc_test() { # extra nucleus-init environment: "" or "NUCLEUS_NO_IDMAP=1"
+	mkdir -m 777 "$T/out"
+	etc_setup
+	{
+		etc_probe_service look
+		etc_probe_service dac "capabilities = DAC_OVERRIDE DAC_READ_SEARCH"
+	} | write_manifest
+	chmod 644 "$M"
+	if [ -n "$1" ]; then
+		NUC_INIT="env $1 $NUC_INIT" nuc_start
+	else
+		nuc_start
+	fi
+	wait_for_state look exited 15
+	wait_for_state dac exited 15
+	etc_assert look
+	etc_assert dac 'closed|empty'
+}
+
+@test "/etc: the manifest, shadow, secret and env_file sources and 0600 files are closed to a root service; passwd, hosts, CA certificates stay open (idmapped /etc)" {
+	etc_test ""
+	refute grep -q 'closed entries are covered' "$LOG"
+}
+
+@test "/etc: the same where /etc is walked and covered instead of idmapped" {
+	etc_test NUCLEUS_NO_IDMAP=1
+}
+
+@test "/etc walked: a 0600 file made after boot is closed to the services started after it" {
+	etc_setup
+	mkdir -m 777 "$T/out"
+	{
+		cat <<-EOS
+			[service.later]
+			exec = /bin/sh -c "cat $ETC_T/late || echo closed"
+			type = oneshot
+			stdout = file:$T/later.out
+			stderr = null
+		EOS
+	} | write_manifest
+	echo open-at-first >"$ETC_T/late"
+	chmod 644 "$ETC_T/late"
+	NUC_INIT="env NUCLEUS_NO_IDMAP=1 $NUC_INIT" nuc_start
+	wait_for_state later exited 10
+	[ "$(tail -1 "$T/later.out")" = open-at-first ]
+	chmod 600 "$ETC_T/late"
+	echo now-closed >"$ETC_T/late"
+	ctl restart later
+	wait_for_state later exited 10
+	cat "$T/later.out"
+	[ "$(tail -1 "$T/later.out")" = closed ]
 }
