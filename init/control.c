@@ -4,7 +4,10 @@
  *
  * Clients are few and short-lived: read one line, act, answer, close. start,
  * stop and restart answer once the service has settled (ready, exited,
- * stopped or failed) unless --no-block is given.
+ * stopped or failed) unless --no-block is given. A client that has not
+ * sent a whole request within CONTROL_IDLE_MS is closed, and when every
+ * slot is taken the oldest client gives its slot to the new one (an idle
+ * one first): a few silent connections never lock nucleusctl out.
  */
 #include "control.h"
 
@@ -21,6 +24,8 @@
 
 struct client {
 	int fd;
+	uint64_t since;	   /* accepted, ms */
+	struct timer idle; /* until the whole request is in */
 	char in[512];
 	size_t inlen;
 	struct strbuf out;
@@ -37,10 +42,12 @@ static char sock_path[128];
 
 static void client_close(struct client *c)
 {
+	loop_cancel(the_sup->loop, &c->idle);
 	loop_del_fd(the_sup->loop, c->fd);
 	close(c->fd);
 	sb_free(&c->out);
 	memset(c, 0, sizeof(*c));
+	timer_init(&c->idle);
 }
 
 static void client_flush(struct client *c)
@@ -224,6 +231,7 @@ static void client_line(struct client *c)
 	struct service *svc;
 	int kind, code;
 
+	loop_cancel(the_sup->loop, &c->idle);
 	sb_init(&body);
 	code = control_exec(the_sup, c->in, &body, &svc, &kind);
 	if (svc) {
@@ -276,6 +284,37 @@ static void on_client(struct loop *l, int fd, uint32_t ev, void *arg)
 	client_line(c);
 }
 
+static void on_idle(struct loop *l, void *arg)
+{
+	struct client *c = arg;
+
+	(void)l;
+	log_debug("control client closed: no whole request within %dms", CONTROL_IDLE_MS);
+	client_close(c);
+}
+
+/* A free slot, or the oldest client's: one still sending its request first. */
+static struct client *slot(void)
+{
+	struct client *old = NULL, *oldest_idle = NULL;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+
+		if (!c->used)
+			return c;
+		if (!old || c->since < old->since)
+			old = c;
+		if (!c->wait_svc && c->outoff == 0 && !c->out.len &&
+		    (!oldest_idle || c->since < oldest_idle->since))
+			oldest_idle = c;
+	}
+	old = oldest_idle ? oldest_idle : old;
+	log_warn("control socket: %d clients; the oldest gives its slot to a new one", MAX_CLIENTS);
+	client_close(old);
+	return old;
+}
+
 static void on_accept(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)ev;
@@ -284,7 +323,7 @@ static void on_accept(struct loop *l, int fd, uint32_t ev, void *arg)
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
-		struct client *c = NULL;
+		struct client *c;
 
 		if (cfd < 0)
 			return;
@@ -293,11 +332,9 @@ static void on_accept(struct loop *l, int fd, uint32_t ev, void *arg)
 			close(cfd);
 			continue;
 		}
-		for (int i = 0; i < MAX_CLIENTS && !c; i++)
-			if (!clients[i].used)
-				c = &clients[i];
-		if (!c || loop_add_fd(l, cfd, EPOLLIN, on_client, c)) {
-			static const char busy[] = "1\ntoo many control clients\n";
+		c = slot();
+		if (loop_add_fd(l, cfd, EPOLLIN, on_client, c)) {
+			static const char busy[] = "1\ncannot watch the control client\n";
 
 			if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 			}
@@ -306,6 +343,9 @@ static void on_accept(struct loop *l, int fd, uint32_t ev, void *arg)
 		}
 		c->used = true;
 		c->fd = cfd;
+		c->since = now_ms();
+		timer_init(&c->idle);
+		loop_at(l, &c->idle, c->since + CONTROL_IDLE_MS, on_idle, c);
 	}
 }
 

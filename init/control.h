@@ -11,6 +11,9 @@
 
 #include "service.h"
 
+/* A control client has this long to send its whole request. */
+#define CONTROL_IDLE_MS 5000
+
 int control_open(struct supervisor *s);
 void control_close(struct supervisor *s);
 /* nucleusctl's main: argv without the program name handling. */

@@ -11,6 +11,8 @@
 #include <sys/epoll.h>
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +23,17 @@ static int console_fd = 2;
 /*
  * The console of a machine is often a serial port: 115200 baud is about
  * 11 KiB/s, so a blocking write of one line can hold PID 1 for milliseconds,
- * and a chatty service could stall supervision. On a machine, our writes go
- * to a non-blocking description of /dev/console of our own; what does not fit
- * waits in a buffer that the loop drains when the console can take more.
+ * and a chatty service could stall supervision; outside a machine our
+ * stderr may be a container's log pipe that nobody reads. So our writes go
+ * to a non-blocking description of our own (of /dev/console, or of stderr
+ * reopened through /proc/self/fd/2: O_NONBLOCK on the shared one would
+ * surprise every other holder); what does not fit waits in a buffer that
+ * the loop drains when the other side can take more, and what does not fit
+ * there is counted and reported once it drains.
  */
 #define PENDING_MAX 65536
 static int async_fd = -1;
+static bool async_sock; /* a socket: send(MSG_DONTWAIT) instead */
 static struct loop *async_loop;
 static char *pending;
 static size_t npending;
@@ -75,6 +82,13 @@ int log_level_parse(const char *s)
 
 static void async_flush(struct loop *l, int fd, uint32_t ev, void *arg);
 
+static ssize_t out_write(int fd, const char *buf, size_t n)
+{
+	if (async_sock)
+		return send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return write(fd, buf, n);
+}
+
 static void async_watch(bool on)
 {
 	if (on == watching || !async_loop)
@@ -92,31 +106,53 @@ static void async_flush(struct loop *l, int fd, uint32_t ev, void *arg)
 	(void)l;
 	(void)ev;
 	(void)arg;
-	while (npending) {
-		ssize_t n = write(fd, pending, npending);
+	for (;;) {
+		ssize_t n;
 
+		/* once all before it is out, the note of what was lost goes the same way */
+		if (!npending && dropped) {
+			npending = (size_t)snprintf(pending, PENDING_MAX,
+						    "nucleus-init: [%llu bytes of log dropped]\n",
+						    (unsigned long long)dropped);
+			dropped = 0;
+		}
+		if (!npending)
+			break;
+		n = out_write(fd, pending, npending);
 		if (n <= 0)
 			break;
 		memmove(pending, pending + n, npending - (size_t)n);
 		npending -= (size_t)n;
 	}
-	if (!npending && dropped) {
-		char note[64];
-		int k = snprintf(note, sizeof(note), "nucleus-init: [%llu bytes of log dropped]\n",
-				 (unsigned long long)dropped);
-
-		dropped = 0;
-		if (write(fd, note, (size_t)k) < 0) {
-		}
-	}
 	async_watch(npending > 0);
 }
 
-void log_console_async(struct loop *l)
+/*
+ * A non-blocking description of our own of stderr: a pipe or a terminal is
+ * opened again; a socket cannot be and is written with MSG_DONTWAIT; a
+ * regular file never holds a writer back, and stays as it is (-1).
+ */
+static int own_stderr(void)
 {
-	async_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (async_fd < 0)
+	struct stat st;
+
+	if (fstat(2, &st) < 0 || S_ISREG(st.st_mode))
+		return -1;
+	if (S_ISSOCK(st.st_mode)) {
+		async_sock = true;
+		return fcntl(2, F_DUPFD_CLOEXEC, 3);
+	}
+	return open("/proc/self/fd/2", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+}
+
+void log_console_async(struct loop *l, bool machine)
+{
+	async_fd = machine ? open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+			   : own_stderr();
+	if (async_fd < 0) {
+		async_sock = false;
 		return;
+	}
 	pending = malloc(PENDING_MAX);
 	if (!pending) {
 		close(async_fd);
@@ -137,6 +173,14 @@ void log_console_sync(void)
 	async_fd = -1;
 }
 
+void log_console_last(void)
+{
+	if (async_fd < 0)
+		return;
+	async_watch(false);
+	async_flush(NULL, async_fd, 0, NULL);
+}
+
 void log_console_write(const char *buf, size_t n)
 {
 	ssize_t w = 0;
@@ -148,7 +192,7 @@ void log_console_write(const char *buf, size_t n)
 		return;
 	}
 	if (!npending) {
-		w = write(async_fd, buf, n);
+		w = out_write(async_fd, buf, n);
 		if (w < 0)
 			w = 0;
 	}

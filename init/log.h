@@ -18,10 +18,12 @@ int log_level_parse(const char *s);
 int log_console_fd(void);
 
 struct loop;
-/* As PID 1 of a machine: console writes never block the loop (see log.c). */
-void log_console_async(struct loop *l);
+/* Our writes never block the loop: to /dev/console on a machine, else stderr (log.c). */
+void log_console_async(struct loop *l, bool machine);
 /* Before reboot(2): everything still buffered goes out, blocking. */
 void log_console_sync(void);
+/* Before exit (not a machine): what still goes out without blocking. */
+void log_console_last(void);
 /* A whole line (or lines) to the console. */
 void log_console_write(const char *buf, size_t n);
 

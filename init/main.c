@@ -222,8 +222,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		l = loop_new();
 	}
 	sup_init(s, l, mode);
-	if (mode == MODE_MACHINE)
-		log_console_async(l);
+	log_console_async(l, mode == MODE_MACHINE);
 	s->start_ms = t_start;
 	/* only a machine's init knows when the kernel handed over */
 	s->kernel_ms = mode == MODE_MACHINE ? boot_ms : 0;
@@ -276,6 +275,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		sup_settle(s);
 	}
 	control_close(s);
+	log_console_last();
 	if (mode == MODE_MACHINE) {
 		/* PID 1 of a machine never exits; reboot(2) failed if we are here */
 		for (;;)

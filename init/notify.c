@@ -2,6 +2,10 @@
 /*
  * notify.c - a service's sd_notify socket: receive, check credentials,
  * parse, hand to the owner; count and rate-limit what is dropped.
+ *
+ * A process the owner turned away cannot become one of its own (a session
+ * is never joined later), so it is turned away again without asking, for
+ * a second: a flood costs PID 1 a recvmsg per datagram.
  */
 #include "notify.h"
 #include "log.h"
@@ -99,6 +103,7 @@ static void dropped(struct notifier *n, pid_t pid, uid_t uid)
 	n->dropped++;
 	n->last_sender = pid;
 	n->last_uid = uid;
+	n->last_drop = now;
 	if (!n->last_report || now - n->last_report >= NOTIFY_LOG_INTERVAL_MS)
 		report_drops(n, now);
 	else if (!timer_armed(&n->report))
@@ -150,6 +155,11 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *arg)
 		cred = take_cmsgs(&mh);
 		if ((size_t)got >= sizeof(buf) || !cred || cred->pid <= 0) {
 			dropped(n, cred ? cred->pid : -1, cred ? cred->uid : (uid_t)-1);
+			continue;
+		}
+		/* a flood from one process costs a recvmsg each, not a /proc read */
+		if (cred->pid == n->last_sender && now_ms() - n->last_drop < 1000) {
+			dropped(n, cred->pid, cred->uid);
 			continue;
 		}
 		notify_parse(buf, (size_t)got, &m);

@@ -19,7 +19,7 @@
 
 #include <sys/types.h>
 
-#define NOTIFY_LOG_INTERVAL_MS 10000
+#define NOTIFY_LOG_INTERVAL_MS 5000
 
 struct notify_msg {
 	bool ready, stopping, reloading, watchdog;
@@ -42,6 +42,7 @@ struct notifier {
 	uint64_t last_report; /* ms */
 	pid_t last_sender;
 	uid_t last_uid;
+	uint64_t last_drop;  /* ms: last_sender is turned away again for a second unasked */
 	struct timer report; /* reports a count still unreported */
 };
 

@@ -42,6 +42,8 @@ static void on_err(void *arg, const char *msg)
 	line = strtol(p, &end, 10);
 	check(line >= 1 && line <= c->lines, "error line outside the input", msg);
 	check(!strncmp(end, ": ", 2) && end[2], "error not shaped PATH:LINE: message", msg);
+	for (const char *q = msg; *q; q++)
+		check((unsigned char)*q >= 0x20 && *q != 0x7f, "a raw control character", msg);
 }
 
 static void check_manifest(const struct manifest *m, const struct ctx *c)

@@ -23,6 +23,7 @@
  *                                   service; one line per attempt, "denied" or
  *                                   "ALLOWED"; exit status: the number allowed
  *   nhelper euid                    print the effective uid
+ *   nhelper notify-flood N MSG      send MSG N times to $NOTIFY_SOCKET
  *   nhelper cat FILE                print FILE (exit 1 with the error if it
  *                                   cannot be opened)
  *   nhelper scan A B SECS           for SECS seconds, look for the string A+B
@@ -316,6 +317,35 @@ static int sd_notify_send(const char *msg)
 	return r < 0 ? -1 : 0;
 }
 
+/* N datagrams of MSG to $NOTIFY_SOCKET from one socket, as fast as it takes them. */
+static int notify_flood(long n, const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	long sent = 0;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+		die("notify-flood: NOTIFY_SOCKET is not set");
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("notify-flood: socket failed");
+	while (sent < n) {
+		if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) <
+		    0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			fprintf(stderr, "nhelper: notify-flood: sendto %s: %s\n", path,
+				strerror(errno));
+			break;
+		}
+		sent++;
+	}
+	printf("sent %ld\n", sent);
+	return sent == n ? 0 : 1;
+}
+
 static int notify(int argc, char **argv)
 {
 	bool do_exit = false;
@@ -498,7 +528,7 @@ static void usage(void)
 	      "       record-signals FILE | print N TEXT | pidfile FILE | env |\n"
 	      "       touch FILE [AFTER_MS] | require FILE | log-term FILE NAME |\n"
 	      "       stamp FILE | notify [--exit] [--watchdog MS FILE] DELAY_MS MSG... |\n"
-	      "       scan A B SECS | cat FILE\n",
+	      "       scan A B SECS | cat FILE | notify-flood N MSG\n",
 	      stderr);
 	exit(2);
 }
@@ -724,6 +754,8 @@ int main(int argc, char **argv)
 		return notify(argc, argv);
 	if (!strcmp(cmd, "attack") && argc == 2)
 		return attack();
+	if (!strcmp(cmd, "notify-flood") && argc == 4)
+		return notify_flood(num(argv[2]), argv[3]);
 	if (!strcmp(cmd, "cat") && argc == 3) {
 		char buf[4096];
 		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);

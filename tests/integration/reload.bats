@@ -198,3 +198,27 @@ EOF
 	wait_for_state late ready
 	holds 0.3 state_is late ready
 }
+
+@test "reload and --check show a manifest's control characters escaped, never raw" {
+	write_manifest <<EOF
+[service.keep]
+isolate = no
+exec = $NHELPER sleep 100
+EOF
+	nuc_start
+	wait_for_state keep ready 5
+	printf '[service.keep]\nisolate = no\nexec = %s sleep 100\nuser = \033]0;pwned\007\n[service.\033[31mred]\nexec = /bin/true\n' \
+		"$NHELPER" >"$M"
+	run ctl reload
+	printf '%s\n' "$output" | cat -v
+	[ "$status" -ne 0 ]
+	refute grep -q $'\033\|\007' <<<"$output"
+	[[ $output == *'\x1b]0;pwned\x07'* ]]
+	[[ $output == *'[service.\x1b[31mred]'* ]]
+	run "$NUC_INIT" --check --manifest "$M"
+	[ "$status" -eq 1 ]
+	refute grep -q $'\033\|\007' <<<"$output"
+	[[ $output == *'\x1b]0;pwned\x07'* ]]
+	# nothing changed: the service still runs
+	[ "$(svc_get keep state)" = ready ]
+}

@@ -13,6 +13,7 @@
 # asserts through ctl / svc_get / wait_for_state.
 #
 #	nuc_start [ARGS]          start, wait until the control socket answers
+#	                          (its output goes to $LOG, or to $NUC_OUT when set)
 #	nuc_start_bg [ARGS]       start, wait only for the pid (NUC_PID)
 #	nuc_wait_exit [S]         wait for the namespace to end; status in NUC_RC
 #	nuc_kill SIG              signal nucleus-init (PID 1 inside)
@@ -125,7 +126,7 @@ nuc_start_bg() {
 	: >"$LOG"
 	unshare --pid --fork --kill-child --mount --mount-proc \
 		"${init[@]}" --manifest "$M" --runtime-dir "$RUN" "$@" \
-		>"$LOG" 2>&1 </dev/null 3>&- 4>&- 5>&- &
+		>"${NUC_OUT:-$LOG}" 2>&1 </dev/null 3>&- 4>&- 5>&- 7>&- &
 	NUC_UNSHARE_PID=$!
 	NUC_PID=
 	wait_until 5 _nuc_find_init || {

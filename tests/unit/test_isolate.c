@@ -21,6 +21,7 @@
 
 #include "isolate/caps.h"
 #include "isolate/cgroup.h"
+#include "isolate/hide.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
 #include "isolate/path.h"
@@ -74,8 +75,10 @@ static void test_refused_lists(void **state)
 	static const char *const ok_src[] = {"/srv/data", "/var/lib/x",	  "/tmp",   "/etcetera",
 					     "/home/u",	  "/data/../srv", "/rundir"};
 	static const char *const bad_dst[] = {
-		"/",	   "/bin", "/bin/x", "/dev",	     "/etc/a",	       "/lib",
-		"/proc/x", "/sys", "/usr",   "/run/secrets", "/run/secrets/x", "/opt/../usr/x"};
+		"/",	    "/bin",    "/bin/x", "/dev",	 "/etc/a",	   "/lib",
+		"/proc/x",  "/sys",    "/usr",	 "/run/secrets", "/run/secrets/x", "/opt/../usr/x",
+		"/sbin",    "/sbin/x", "/lib64", "/lib32/y",	 "/libx32",	   "/boot",
+		"/boot/efi"};
 	static const char *const ok_dst[] = {"/data",	 "/run/x",   "/tmp/y", "/srv",
 					     "/var/lib", "/library", "/sbin2"};
 
@@ -268,6 +271,74 @@ static void test_cg_limit_key(void **state)
 	assert_null(cg_limit_key(&c));
 }
 
+/* The walk finds what others may not read, does not enter closed directories
+ * and never follows a symlink. */
+static void test_hide_walk(void **state)
+{
+	char dir[] = "/tmp/nucleus-hide-XXXXXX", p[512];
+	struct hide_set h = {.idmap_fd = -1};
+	bool found[4] = {false};
+	static const char *const names[] = {"/closed", "/sub/closed", "/cdir", "/ocdir"};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0755);
+#define MK(rel, mode, isdir)                                                                       \
+	do {                                                                                       \
+		snprintf(p, sizeof(p), "%s%s", dir, rel);                                          \
+		if (isdir)                                                                         \
+			assert_int_equal(mkdir(p, 0755), 0);                                       \
+		else                                                                               \
+			close(open(p, O_CREAT | O_WRONLY, 0644));                                  \
+		assert_int_equal(chmod(p, mode), 0);                                               \
+	} while (0)
+	MK("/open", 0644, false);
+	MK("/closed", 0600, false);
+	MK("/sub", 0755, true);
+	MK("/sub/open", 0444, false);
+	MK("/sub/closed", 0640, false);
+	MK("/cdir", 0700, true);  /* closed: listed, not entered */
+	MK("/ocdir", 0751, true); /* searchable but not readable by others: closed */
+	MK("/opendir", 0755, true);
+	snprintf(p, sizeof(p), "%s/cdir/inside", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/link", dir);
+	assert_int_equal(symlink("/etc/shadow", p), 0);
+	assert_int_equal(hide_walk(dir, &h, -1), 0);
+	assert_int_equal(h.nclosed, 4);
+	for (int i = 0; i < h.nclosed; i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+			snprintf(p, sizeof(p), "%s%s", dir, names[k]);
+			if (!strcmp(h.closed[i].path, p))
+				found[k] = true;
+		}
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++)
+		if (!found[k])
+			fail_msg("%s not listed", names[k]);
+	hide_free_closed(&h);
+	assert_int_equal(h.nclosed, 0);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	assert_int_equal(system(p), 0);
+#undef MK
+}
+
+static void test_mnt_sizes(void **state)
+{
+	char data[128];
+
+	(void)state;
+	assert_true(mnt_opts_size("rw,size=65536k,nr_inodes=65536") == 64ull << 20);
+	assert_true(mnt_opts_size("rw,nr_inodes=5,size=2m") == 2ull << 20);
+	assert_true(mnt_opts_size("size=4096") == 4096);
+	assert_true(mnt_opts_size("rw,mode=755") == 0);
+	assert_true(mnt_opts_size(NULL) == 0);
+	mnt_tmpfs_data(data, sizeof(data), "1777", 64ull << 20);
+	assert_string_equal(data, "mode=1777,size=67108864,nr_inodes=65536");
+	mnt_tmpfs_data(data, sizeof(data), "0755", 4096);
+	assert_string_equal(data, "mode=0755,size=4096,nr_inodes=1024");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_caps_mask),     cmocka_unit_test(test_ns_flags),
 		cmocka_unit_test(test_uid_slots),     cmocka_unit_test(test_embedded_filter),
 		cmocka_unit_test(test_cg_read_key),   cmocka_unit_test(test_cg_limit_key),
+		cmocka_unit_test(test_hide_walk),     cmocka_unit_test(test_mnt_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

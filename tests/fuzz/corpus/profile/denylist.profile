@@ -1,0 +1,6 @@
+default allow
+mount errno
+unshare errno
+setns errno
+ptrace errno:EACCES
+bpf kill
