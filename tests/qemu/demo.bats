@@ -14,6 +14,14 @@ setup_file() {
 		printf '%s' "$QT_REPORTER"
 		printf '\n[service.client]\nafter = web\nexec = /bin/sh -c %s\n' \
 			"'while :; do sleep 1; done'"
+		# what a service of the guest sees of the image and of its init
+		cat <<-'INI'
+
+			[service.leakcheck]
+			type = oneshot
+			stdout = console
+			exec = /bin/sh -c 'if cat /etc/nucleus/manifest.ini >/dev/null 2>&1; then m=open; else m=closed; fi; echo "LEAKCHECK manifest=$m init=$(tr "\0" " " </proc/1/cmdline)tmp=$(grep " /tmp " /proc/self/mountinfo | sed "s/.*size=\([0-9]*k\).*/\1/")"'
+		INI
 	} >"$QT_DIR/demo.ini"
 	qt_image demo "$QT_DIR/demo.ini"
 	qt_free_port
@@ -40,6 +48,12 @@ teardown() {
 	wait_state client ready 30
 	# the boot timeline is part of the status
 	grep -qE 'NUCLEUS-STATUS .*"boot": ?\{"kernel_ms": ?[0-9]+' "$VM/console.log"
+}
+
+@test "demo: a guest service cannot read the manifest, its PID 1 is nucleus-ns-init, its /tmp has a size" {
+	wait_console 'LEAKCHECK ' 60
+	grep -a 'LEAKCHECK ' "$VM/console.log"
+	grep -aqE 'LEAKCHECK manifest=closed init=nucleus-ns-init leakcheck tmp=65536k' "$VM/console.log"
 }
 
 @test "demo: the web page answers through the port forward" {

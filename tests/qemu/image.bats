@@ -39,7 +39,8 @@ INI
 	grep -qE '^-rwxr-xr-x .* root +root .* sbin/nucleus-init$' <<<"$output"
 	grep -qE '^l.* init -> sbin/nucleus-init$' <<<"$output"
 	grep -qE '^l.* sbin/nucleusctl -> nucleus-init$' <<<"$output"
-	grep -qE ' etc/nucleus/manifest.ini$' <<<"$output"
+	# the manifest holds env= values: for root only
+	grep -qE '^-rw------- .* etc/nucleus/manifest.ini$' <<<"$output"
 	grep -qE ' bin/busybox$' <<<"$output"
 	grep -qE '^l.* usr/sbin/httpd -> ../../bin/busybox$' <<<"$output"
 	grep -qE '^crw------- .* 5, +1 .* dev/console$' <<<"$output"
