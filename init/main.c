@@ -170,6 +170,69 @@ static enum run_mode pick_mode(void)
 	return MODE_MACHINE;
 }
 
+/* What the process needs before the loop: our binary, idmap or not, fds. */
+static void process_setup(enum run_mode mode)
+{
+	struct rlimit rl;
+
+	/* for a kernel whose idmapped mounts misbehave, and the tests of the walk */
+	if (mode != MODE_MACHINE && getenv("NUCLEUS_NO_IDMAP") &&
+	    !strcmp(getenv("NUCLEUS_NO_IDMAP"), "1"))
+		hide_without_idmap();
+	if (inside_open_self(mode != MODE_MACHINE) < 0)
+		log_err("cannot open our own binary (%s): services with a PID namespace and exec "
+			"probes cannot start",
+			inside_why());
+	/* PID 1 holds two pipe ends per service: give it room. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+	    rl.rlim_cur < 65536) {
+		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The signals PID 1 acts on, from a signalfd in the loop (all are blocked). */
+static void open_signals(struct supervisor *s)
+{
+	sigset_t want;
+	int sfd;
+
+	sigemptyset(&want);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig == SIGCHLD || sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
+		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGPWR)
+			sigaddset(&want, sig);
+	sfd = signalfd(-1, &want, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || loop_add_fd(s->loop, sfd, EPOLLIN, on_signal, s))
+		log_err("signalfd: %s", strerror(errno));
+}
+
+/* Stage 2: the services, and the loop until the end. */
+static int serve(struct supervisor *s)
+{
+	control_open(s);
+	if (s->mode == MODE_MACHINE)
+		stage1_devices(s);
+	if (!s->shutting_down)
+		sup_start_all(s);
+	sup_settle(s);
+	while (!s->exit_now) {
+		if (loop_run_once(s->loop) < 0) {
+			log_err("event loop: %s", strerror(errno));
+			sleep(1);
+		}
+		sup_settle(s);
+	}
+	control_close(s);
+	log_console_last();
+	if (s->mode == MODE_MACHINE) {
+		/* PID 1 of a machine never exits; reboot(2) failed if we are here */
+		for (;;)
+			pause();
+	}
+	return s->exit_code;
+}
+
 static int run_supervisor(char *manifest, char *runtime_dir)
 {
 	static struct supervisor sup;
@@ -177,9 +240,8 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	enum run_mode mode;
 	struct loop *l;
 	bool debug = getenv("NUCLEUS_DEBUG") != NULL;
-	sigset_t all, want;
-	int sfd, r;
-	struct rlimit rl;
+	sigset_t all;
+	int r;
 
 	uint64_t t_start = now_ms(), boot_ms = 0;
 	struct timespec bt;
@@ -201,20 +263,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		setenv("NUCLEUS_DEBUG", "1", 1);
 		log_set_level(LOG_DEBUG);
 	}
-	/* for a kernel whose idmapped mounts misbehave, and the tests of the walk */
-	if (mode != MODE_MACHINE && getenv("NUCLEUS_NO_IDMAP") &&
-	    !strcmp(getenv("NUCLEUS_NO_IDMAP"), "1"))
-		hide_without_idmap();
-	if (inside_open_self(mode != MODE_MACHINE) < 0)
-		log_err("cannot open our own binary (%s): services with a PID namespace and exec "
-			"probes cannot start",
-			inside_why());
-	/* PID 1 holds two pipe ends per service: give it room. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
-	    rl.rlim_cur < 65536) {
-		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	process_setup(mode);
 	l = loop_new();
 	while (!l) {
 		log_err("cannot create the event loop: %s; retrying", strerror(errno));
@@ -244,14 +293,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 			 cg_why());
 	r = sup_load(s, true);
 
-	sigemptyset(&want);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig == SIGCHLD || sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
-		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGPWR)
-			sigaddset(&want, sig);
-	sfd = signalfd(-1, &want, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || loop_add_fd(l, sfd, EPOLLIN, on_signal, s))
-		log_err("signalfd: %s", strerror(errno));
+	open_signals(s);
 
 	if (r == -EINVAL) {
 		log_err("[system] is invalid; powering off");
@@ -261,27 +303,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		s->boot_stopped = true;
 	}
 	s->stage1_ms = now_ms() - s->start_ms;
-	control_open(s);
-	if (mode == MODE_MACHINE)
-		stage1_devices(s);
-	if (!s->shutting_down)
-		sup_start_all(s);
-	sup_settle(s);
-	while (!s->exit_now) {
-		if (loop_run_once(l) < 0) {
-			log_err("event loop: %s", strerror(errno));
-			sleep(1);
-		}
-		sup_settle(s);
-	}
-	control_close(s);
-	log_console_last();
-	if (mode == MODE_MACHINE) {
-		/* PID 1 of a machine never exits; reboot(2) failed if we are here */
-		for (;;)
-			pause();
-	}
-	return s->exit_code;
+	return serve(s);
 }
 
 int main(int argc, char **argv)

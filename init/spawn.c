@@ -540,62 +540,16 @@ static void close_pair(int p[2])
 		close(p[1]);
 }
 
-int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct spawn_out *out,
-		  struct nerr *e)
+/*
+ * The parent's side once the child exists: its id maps, its veth pair, its
+ * cgroup without clone3; the child waits on the sync pipe until then.
+ * Returns @pid, or -errno with @e after killing the child.
+ */
+static pid_t parent_setup(const struct child *ch, pid_t pid, bool cg_later, struct nerr *e)
 {
-	struct child ch = {.c = c, .io = io, .flags = ns_clone_flags(c)};
-	int rep[2] = {-1, -1}, st[2] = {-1, -1}, sy[2] = {-1, -1};
-	static bool no_clone3;
-	/* without clone3 the parent moves the child: it waits until that is done */
-	bool cg_later = io->cgroup_fd >= 0 && no_clone3;
-	pid_t pid;
+	const struct spawn_io *io = ch->io;
 
-	if ((ch.flags & CLONE_NEWPID) && inside_self_fd() < 0)
-		return nerr_set(e, "spawn", EBADF,
-				"%s needs our own binary, which is not open (%s)", NS_INIT_NAME,
-				inside_why());
-	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
-	    (((ch.flags & CLONE_NEWUSER) || cg_later || io->net) && pipe2(sy, O_CLOEXEC) < 0)) {
-		int err = errno;
-
-		close_pair(rep);
-		close_pair(st);
-		close_pair(sy);
-		return nerr_set(e, "spawn", err, "pipe: %s", strerror(err));
-	}
-	pid = -ENOSYS;
-	if (io->cgroup_fd >= 0 && !no_clone3) {
-		pid = ns_clone(ch.flags, io->cgroup_fd);
-		if (pid == -ENOSYS || pid == -E2BIG) {
-			no_clone3 = true;
-			cg_later = true;
-			if (sy[0] < 0 && pipe2(sy, O_CLOEXEC) < 0)
-				pid = -errno;
-		}
-	}
-	if (pid == -ENOSYS || pid == -E2BIG)
-		pid = ch.flags ? ns_clone(ch.flags, -1) : fork();
-	if (pid == 0) {
-		close(rep[0]);
-		if (st[0] >= 0)
-			close(st[0]);
-		if (sy[1] >= 0)
-			close(sy[1]);
-		ch.report_fd = rep[1];
-		ch.status_fd = st[1];
-		ch.sync_fd = sy[0];
-		child_main(&ch);
-	}
-	if (pid < 0 && pid != -1)
-		errno = -pid;
-	if (pid < 0)
-		pid = -errno;
-	close(rep[1]);
-	if (st[1] >= 0)
-		close(st[1]);
-	if (sy[0] >= 0)
-		close(sy[0]);
-	if (pid > 0 && (ch.flags & CLONE_NEWUSER) && ns_write_maps(pid, io->uid_base, e) < 0) {
+	if (pid > 0 && (ch->flags & CLONE_NEWUSER) && ns_write_maps(pid, io->uid_base, e) < 0) {
 		kill(pid, SIGKILL);
 		pid = -e->err;
 	}
@@ -609,17 +563,83 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 		kill(pid, SIGKILL);
 		pid = -nerr_set(e, "cgroup", err, "cgroup.procs: %s", strerror(err));
 	}
+	return pid;
+}
+
+/* clone3 into the cgroup where there is one and the kernel has it, else clone. */
+static pid_t clone_child(const struct child *ch, int sy[2], bool *cg_later)
+{
+	static bool no_clone3;
+	pid_t pid = -ENOSYS;
+
+	*cg_later = ch->io->cgroup_fd >= 0 && no_clone3;
+	if (*cg_later && sy[0] < 0 && pipe2(sy, O_CLOEXEC) < 0)
+		return -errno;
+	if (ch->io->cgroup_fd >= 0 && !no_clone3) {
+		pid = ns_clone(ch->flags, ch->io->cgroup_fd);
+		if (pid == -ENOSYS || pid == -E2BIG) {
+			/* without clone3 the parent moves the child: it waits until then */
+			no_clone3 = true;
+			*cg_later = true;
+			if (sy[0] < 0 && pipe2(sy, O_CLOEXEC) < 0)
+				return -errno;
+		}
+	}
+	if (pid == -ENOSYS || pid == -E2BIG)
+		pid = ch->flags ? ns_clone(ch->flags, -1) : fork();
+	if (pid == -1)
+		pid = -errno;
+	return pid;
+}
+
+int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct spawn_out *out,
+		  struct nerr *e)
+{
+	struct child ch = {.c = c, .io = io, .flags = ns_clone_flags(c)};
+	int rep[2] = {-1, -1}, st[2] = {-1, -1}, sy[2] = {-1, -1};
+	bool cg_later;
+	pid_t pid;
+
+	if ((ch.flags & CLONE_NEWPID) && inside_self_fd() < 0)
+		return nerr_set(e, "spawn", EBADF,
+				"%s needs our own binary, which is not open (%s)", NS_INIT_NAME,
+				inside_why());
+	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
+	    (((ch.flags & CLONE_NEWUSER) || io->net) && pipe2(sy, O_CLOEXEC) < 0)) {
+		int err = errno;
+
+		close_pair(rep);
+		close_pair(st);
+		close_pair(sy);
+		return nerr_set(e, "spawn", err, "pipe: %s", strerror(err));
+	}
+	pid = clone_child(&ch, sy, &cg_later);
+	if (pid == 0) {
+		close(rep[0]);
+		if (st[0] >= 0)
+			close(st[0]);
+		if (sy[1] >= 0)
+			close(sy[1]);
+		ch.report_fd = rep[1];
+		ch.status_fd = st[1];
+		ch.sync_fd = sy[0];
+		child_main(&ch);
+	}
+	close(rep[1]);
+	if (st[1] >= 0)
+		close(st[1]);
+	if (sy[0] >= 0)
+		close(sy[0]);
+	pid = parent_setup(&ch, pid, cg_later, e);
 	if (sy[1] >= 0)
 		close(sy[1]);
 	if (pid < 0) {
-		int err = -pid;
-
 		close(rep[0]);
 		if (st[0] >= 0)
 			close(st[0]);
 		if (!e->what[0])
-			nerr_set(e, "spawn", err, "clone: %s", strerror(err));
-		return -err;
+			nerr_set(e, "spawn", -pid, "clone: %s", strerror(-pid));
+		return pid;
 	}
 	fcntl(rep[0], F_SETFL, O_NONBLOCK);
 	out->pid = pid;

@@ -367,6 +367,50 @@ static void svc_defaults(struct svc_conf *c)
 	c->shm_size = 64ull << 20;
 }
 
+/* Cross-key rules of one service's isolation. */
+static int isolation_rules(struct loader *L, struct raw_section *s, struct svc_conf *c)
+{
+	const char *who = c->name;
+	int e = 0;
+
+	if (!c->isolate &&
+	    (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES | SET_SECRETS |
+		       SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES | SET_TMPFS_SIZE))) {
+		mf_err(L, mf_key_line(s, "isolate"),
+		       "%s: isolate = no runs in the host's namespaces; namespaces, network, root, "
+		       "volumes, secrets, hostname, capabilities, seccomp, tmp_size, run_size and "
+		       "shm_size do not apply",
+		       who);
+		e++;
+	}
+	if (c->network != NET_HOST)
+		c->namespaces |= NS_NET;
+	if ((c->set & (SET_ADDRESS | SET_SUBNET | SET_PUBLISH | SET_BRIDGE)) &&
+	    c->network != NET_BRIDGE) {
+		mf_err(L, s->line, "%s: bridge, address, subnet and publish need network = bridge",
+		       who);
+		e++;
+	}
+	if ((c->set & SET_EGRESS) && c->network == NET_HOST) {
+		mf_err(L, mf_key_line(s, "egress"), "%s: egress needs network = bridge or none",
+		       who);
+		e++;
+	}
+	if ((c->set & SET_HOSTNAME) && !(c->namespaces & NS_UTS)) {
+		mf_err(L, mf_key_line(s, "hostname"), "%s: hostname needs the uts namespace", who);
+		e++;
+	}
+	if ((c->set & (SET_VOLUMES | SET_SECRETS | SET_ROOT | SET_TMPFS_SIZE)) &&
+	    !(c->namespaces & NS_MOUNT)) {
+		mf_err(L, s->line,
+		       "%s: root, volumes, secrets, tmp_size, run_size and shm_size need the mount "
+		       "namespace",
+		       who);
+		e++;
+	}
+	return e;
+}
+
 /* Cross-key rules of one service. */
 static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c)
 {
@@ -407,46 +451,11 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 		mf_err(L, mf_key_line(s, "health"), "%s: a oneshot has no health probe", who);
 		e++;
 	}
-	if (!c->isolate &&
-	    (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES | SET_SECRETS |
-		       SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES | SET_TMPFS_SIZE))) {
-		mf_err(L, mf_key_line(s, "isolate"),
-		       "%s: isolate = no runs in the host's namespaces; namespaces, network, root, "
-		       "volumes, secrets, hostname, capabilities, seccomp, tmp_size, run_size and "
-		       "shm_size do not apply",
-		       who);
-		e++;
-	}
-	if (c->network != NET_HOST)
-		c->namespaces |= NS_NET;
-	if ((c->set & (SET_ADDRESS | SET_SUBNET | SET_PUBLISH | SET_BRIDGE)) &&
-	    c->network != NET_BRIDGE) {
-		mf_err(L, s->line, "%s: bridge, address, subnet and publish need network = bridge",
-		       who);
-		e++;
-	}
-	if ((c->set & SET_EGRESS) && c->network == NET_HOST) {
-		mf_err(L, mf_key_line(s, "egress"), "%s: egress needs network = bridge or none",
-		       who);
-		e++;
-	}
-	if ((c->set & SET_HOSTNAME) && !(c->namespaces & NS_UTS)) {
-		mf_err(L, mf_key_line(s, "hostname"), "%s: hostname needs the uts namespace", who);
-		e++;
-	}
-	if ((c->set & (SET_VOLUMES | SET_SECRETS | SET_ROOT | SET_TMPFS_SIZE)) &&
-	    !(c->namespaces & NS_MOUNT)) {
-		mf_err(L, s->line,
-		       "%s: root, volumes, secrets, tmp_size, run_size and shm_size need the mount "
-		       "namespace",
-		       who);
-		e++;
-	}
 	if (c->ready.kind == PROBE_FD && c->ready.fd < 3) {
 		mf_err(L, mf_key_line(s, "ready"), "%s: ready fd must be 3 or higher", who);
 		e++;
 	}
-	return e;
+	return e + isolation_rules(L, s, c);
 }
 
 void mf_load_service(struct loader *L, struct raw_section *s)
