@@ -281,10 +281,16 @@ static void __attribute__((noreturn)) run_command(const struct run_plan *p)
 
 	plan_conf(p, &c);
 	io.seccomp = p->seccomp.len ? &p->seccomp : NULL;
+	/* gone with the runner (which PID 1 kills at the probe's deadline); set
+	 * again after the identity change, which clears it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (p->isolate && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		_exit(126);
 	if (spawn_finish(&c, &io, &p->id, p->caps, &envp, p->nsflags, &e))
 		_exit(126);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1 && (p->nsflags & CLONE_NEWPID))
+		_exit(126); /* the runner is gone already: PID 1 of the namespace took us */
 	environ = envp;
 	execvp(p->argv[0], p->argv);
 	_exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);

@@ -77,15 +77,35 @@ void notifier_init(struct notifier *n, struct loop *l, const char *name, notify_
 	timer_init(&n->report);
 }
 
+/* "pid 12 (uid 0) 3, pid 40 (uid 0) 1, others 7" */
+static void senders_text(const struct notifier *n, char *buf, size_t size)
+{
+	uint64_t named = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < NOTIFY_SENDERS && n->senders[i].n && o < size; i++) {
+		o += (size_t)snprintf(buf + o, size - o, "%spid %d (uid %u) %llu", i ? ", " : "",
+				      (int)n->senders[i].pid, (unsigned)n->senders[i].uid,
+				      (unsigned long long)n->senders[i].n);
+		named += n->senders[i].n;
+	}
+	if (named < n->dropped && o < size)
+		snprintf(buf + o, size - o, ", others %llu",
+			 (unsigned long long)(n->dropped - named));
+}
+
 static void report_drops(struct notifier *n, uint64_t now)
 {
+	char who[256];
+
 	if (!n->dropped)
 		return;
-	log_warn("%s: %llu notify message%s dropped (last from pid %d, uid %u): not a process "
-		 "of the service",
-		 n->name, (unsigned long long)n->dropped, n->dropped == 1 ? "" : "s",
-		 (int)n->last_sender, (unsigned)n->last_uid);
+	senders_text(n, who, sizeof(who));
+	log_warn("%s: %llu notify message%s dropped, not from a process of the service: %s",
+		 n->name, (unsigned long long)n->dropped, n->dropped == 1 ? "" : "s", who);
 	n->dropped = 0;
+	memset(n->senders, 0, sizeof(n->senders));
 	n->last_report = now;
 }
 
@@ -95,14 +115,27 @@ static void on_report(struct loop *l, void *arg)
 	report_drops(arg, now_ms());
 }
 
-/* One line at once, then at most one per interval with the count since. */
+/* Counts one drop for its sender; the first few senders have a slot each. */
+static void count_sender(struct notifier *n, pid_t pid, uid_t uid)
+{
+	for (int i = 0; i < NOTIFY_SENDERS; i++) {
+		if (!n->senders[i].n || n->senders[i].pid == pid) {
+			n->senders[i].pid = pid;
+			n->senders[i].uid = uid;
+			n->senders[i].n++;
+			return;
+		}
+	}
+}
+
+/* One line at once, then at most one per interval with the counts since. */
 static void dropped(struct notifier *n, pid_t pid, uid_t uid)
 {
 	uint64_t now = now_ms();
 
 	n->dropped++;
+	count_sender(n, pid, uid);
 	n->last_sender = pid;
-	n->last_uid = uid;
 	n->last_drop = now;
 	if (!n->last_report || now - n->last_report >= NOTIFY_LOG_INTERVAL_MS)
 		report_drops(n, now);

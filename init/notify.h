@@ -8,9 +8,9 @@
  * user namespace): on the host only that user and root can send to it; an
  * isolated service reaches it through the bind at /run/nucleus/notify.sock
  * of its private root. A message is taken only from a process the owner
- * accepts (SCM_CREDENTIALS); what is dropped is counted and reported at
- * most once per NOTIFY_LOG_INTERVAL_MS, so a flood costs the sender's
- * datagrams, not PID 1's console.
+ * accepts (SCM_CREDENTIALS); what is dropped is counted per sender and
+ * reported at most once per NOTIFY_LOG_INTERVAL_MS, so a flood costs the
+ * sender's datagrams, not PID 1's console.
  */
 #ifndef NUCLEUS_NOTIFY_H
 #define NUCLEUS_NOTIFY_H
@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #define NOTIFY_LOG_INTERVAL_MS 5000
+#define NOTIFY_SENDERS	       4 /* senders named in one report; the rest are counted */
 
 struct notify_msg {
 	bool ready, stopping, reloading, watchdog;
@@ -40,8 +41,13 @@ struct notifier {
 	struct loop *loop;
 	uint64_t dropped;     /* since the last report */
 	uint64_t last_report; /* ms */
+	/* who sent what was dropped since the last report: the first few senders */
+	struct {
+		pid_t pid;
+		uid_t uid;
+		uint64_t n;
+	} senders[NOTIFY_SENDERS];
 	pid_t last_sender;
-	uid_t last_uid;
 	uint64_t last_drop;  /* ms: last_sender is turned away again for a second unasked */
 	struct timer report; /* reports a count still unreported */
 };
