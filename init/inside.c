@@ -99,11 +99,7 @@ int fds_arrange(const int *src, int n)
 
 struct plan_hdr {
 	uint32_t magic, size;
-	char name[65];
-	uint8_t isolate, no_new_privs, has_oom;
-	int32_t oom_score_adj;
-	uint64_t nsflags, nofile, nproc, memlock, caps;
-	struct ident id;
+	struct run_fixed f;
 	uint32_t has_workdir, nenv, nargv, strings, nfilter;
 };
 
@@ -112,49 +108,54 @@ static void add_str(struct strbuf *sb, const char *s)
 	sb_add(sb, s, strlen(s) + 1);
 }
 
+/* The strings, padded so that the filter after them is aligned. */
+static void plan_strings(const struct run_plan *p, struct plan_hdr *h, struct strbuf *sb)
+{
+	static const char zeros[8];
+
+	h->has_workdir = p->workdir != NULL;
+	if (p->workdir)
+		add_str(sb, p->workdir);
+	for (h->nenv = 0; p->envp && p->envp[h->nenv]; h->nenv++)
+		add_str(sb, p->envp[h->nenv]);
+	for (h->nargv = 0; p->argv && p->argv[h->nargv]; h->nargv++)
+		add_str(sb, p->argv[h->nargv]);
+	if (sb->len % 8)
+		sb_add(sb, zeros, 8 - sb->len % 8);
+	h->strings = (uint32_t)sb->len;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	return n && write(fd, buf, n) != (ssize_t)n ? -1 : 0;
+}
+
 int run_plan_write(const struct run_plan *p, struct nerr *e)
 {
-	struct plan_hdr h = {.magic = PLAN_MAGIC};
+	struct plan_hdr h = {.magic = PLAN_MAGIC, .f = p->f};
+	size_t flen = (size_t)p->seccomp.len * sizeof(struct sock_filter);
 	struct strbuf sb;
-	int fd;
+	int fd, err = 0;
 
 	sb_init(&sb);
-	strlcpy_n(h.name, p->name, sizeof(h.name));
-	h.isolate = p->isolate;
-	h.no_new_privs = p->no_new_privs;
-	h.has_oom = p->has_oom;
-	h.oom_score_adj = p->oom_score_adj;
-	h.nsflags = p->nsflags;
-	h.nofile = p->nofile;
-	h.nproc = p->nproc;
-	h.memlock = p->memlock;
-	h.caps = p->caps;
-	h.id = p->id;
-	h.has_workdir = p->workdir != NULL;
-	if (p->workdir)
-		add_str(&sb, p->workdir);
-	for (h.nenv = 0; p->envp && p->envp[h.nenv]; h.nenv++)
-		add_str(&sb, p->envp[h.nenv]);
-	for (h.nargv = 0; p->argv && p->argv[h.nargv]; h.nargv++)
-		add_str(&sb, p->argv[h.nargv]);
-	h.strings = (uint32_t)sb.len;
+	plan_strings(p, &h, &sb);
 	h.nfilter = p->seccomp.len;
-	h.size = (uint32_t)(sizeof(h) + sb.len + h.nfilter * sizeof(struct sock_filter));
+	h.size = (uint32_t)(sizeof(h) + sb.len + flen);
 	fd = (int)syscall(SYS_memfd_create, "nucleus-run-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (sb.oom || h.size > PLAN_MAX || fd < 0 || write(fd, &h, sizeof(h)) != sizeof(h) ||
-	    (sb.len && write(fd, sb.buf, sb.len) != (ssize_t)sb.len) ||
-	    (h.nfilter && write(fd, p->seccomp.filter, h.nfilter * sizeof(struct sock_filter)) !=
-				  (ssize_t)(h.nfilter * sizeof(struct sock_filter)))) {
-		int err = sb.oom ? ENOMEM : h.size > PLAN_MAX ? E2BIG : errno;
-
-		sb_free(&sb);
+	if (sb.oom || sizeof(h) + sb.len + flen > PLAN_MAX)
+		err = sb.oom ? ENOMEM : E2BIG;
+	else if (fd < 0 || write_all(fd, &h, sizeof(h)) || write_all(fd, sb.buf, sb.len) ||
+		 write_all(fd, p->seccomp.filter, flen) ||
+		 fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ||
+		 lseek(fd, 0, SEEK_SET) != 0)
+		err = errno ? errno : EIO;
+	sb_free(&sb);
+	if (err) {
 		if (fd >= 0)
 			close(fd);
 		return nerr_set(e, "probe", err, "the plan for nucleus-run: %s", strerror(err));
 	}
-	sb_free(&sb);
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return lseek(fd, 0, SEEK_SET) == 0 ? fd : -errno;
+	return fd;
 }
 
 /* @n strings, one after the other in [*pos, end), into a NULL-terminated vector. */
@@ -189,59 +190,67 @@ static int read_all(int fd, void *buf, size_t n)
 	return 0;
 }
 
+/* What the header promises, checked before anything is allocated from it. */
+static bool hdr_sane(const struct plan_hdr *h)
+{
+	size_t flen = (size_t)h->nfilter * sizeof(struct sock_filter);
+
+	return h->magic == PLAN_MAGIC && h->size <= PLAN_MAX && h->nfilter <= BPF_MAXINSNS &&
+	       h->f.id.ngroups >= 0 && h->f.id.ngroups <= MAX_GROUPS && h->strings % 8 == 0 &&
+	       h->nenv <= h->strings && h->nargv > 0 && h->nargv <= h->strings &&
+	       h->size == sizeof(*h) + h->strings + flen;
+}
+
+/* The strings after the header: workdir, environment, argv, then zero padding. */
+static int take_all(struct run_plan *p, const struct plan_hdr *h, char *buf)
+{
+	char *pos = buf, *end = buf + h->strings;
+
+	if (h->has_workdir) {
+		char *nul = memchr(pos, '\0', (size_t)(end - pos));
+
+		if (!nul)
+			return -EINVAL;
+		p->workdir = pos;
+		pos = nul + 1;
+	}
+	p->envp = take_strings(&pos, end, h->nenv);
+	p->argv = take_strings(&pos, end, h->nargv);
+	if (!p->envp || !p->argv || end - pos >= 8)
+		return -EINVAL;
+	for (; pos < end; pos++)
+		if (*pos)
+			return -EINVAL;
+	return 0;
+}
+
 int run_plan_read(int fd, struct run_plan *p)
 {
 	struct plan_hdr h;
-	char *buf, *pos, *end;
 	size_t flen;
+	char *buf;
 
 	memset(p, 0, sizeof(*p));
-	if (read_all(fd, &h, sizeof(h)) || h.magic != PLAN_MAGIC || h.size > PLAN_MAX ||
-	    h.nfilter > BPF_MAXINSNS || h.id.ngroups < 0 || h.id.ngroups > MAX_GROUPS)
+	if (read_all(fd, &h, sizeof(h)) || !hdr_sane(&h))
 		return -EINVAL;
 	flen = (size_t)h.nfilter * sizeof(struct sock_filter);
-	if (h.size != sizeof(h) + h.strings + flen)
-		return -EINVAL;
 	buf = malloc((size_t)h.strings + flen + 1);
 	if (!buf)
 		return -ENOMEM;
-	if (read_all(fd, buf, (size_t)h.strings + flen)) {
-		free(buf);
-		return -EIO;
-	}
-	pos = buf;
-	end = buf + h.strings;
-	h.name[sizeof(h.name) - 1] = '\0';
-	h.id.home[sizeof(h.id.home) - 1] = '\0';
-	h.id.name[sizeof(h.id.name) - 1] = '\0';
-	strlcpy_n(p->name, h.name, sizeof(p->name));
-	p->isolate = h.isolate;
-	p->no_new_privs = h.no_new_privs;
-	p->has_oom = h.has_oom;
-	p->oom_score_adj = h.oom_score_adj;
-	p->nsflags = (unsigned long)h.nsflags;
-	p->nofile = h.nofile;
-	p->nproc = h.nproc;
-	p->memlock = h.memlock;
-	p->caps = h.caps;
-	p->id = h.id;
-	if (h.has_workdir) {
-		char **w = take_strings(&pos, end, 1);
-
-		p->workdir = w ? w[0] : NULL;
-		free(w);
-	}
-	p->envp = take_strings(&pos, end, h.nenv);
-	p->argv = take_strings(&pos, end, h.nargv);
-	if ((h.has_workdir && !p->workdir) || !p->envp || !p->argv || !h.nargv || pos != end) {
+	if (read_all(fd, buf, (size_t)h.strings + flen) || take_all(p, &h, buf)) {
 		free(p->envp);
 		free(p->argv);
 		free(buf);
 		memset(p, 0, sizeof(*p));
 		return -EINVAL;
 	}
+	p->f = h.f;
+	p->f.name[sizeof(p->f.name) - 1] = '\0';
+	p->f.id.home[sizeof(p->f.id.home) - 1] = '\0';
+	p->f.id.name[sizeof(p->f.id.name) - 1] = '\0';
 	p->seccomp.len = (unsigned short)h.nfilter;
-	p->seccomp.filter = h.nfilter ? (struct sock_filter *)(void *)end : NULL;
+	/* 8-byte aligned: the strings are padded */
+	p->seccomp.filter = h.nfilter ? (struct sock_filter *)(void *)(buf + h.strings) : NULL;
 	p->mem = buf;
 	return 0;
 }
@@ -260,16 +269,28 @@ void run_plan_free(struct run_plan *p)
 static void plan_conf(const struct run_plan *p, struct svc_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	strlcpy_n(c->name, p->name, sizeof(c->name));
-	c->isolate = p->isolate;
-	c->no_new_privileges = p->no_new_privs;
-	c->nofile = p->nofile;
-	c->nproc = p->nproc;
-	c->memlock = p->memlock;
-	c->oom_score_adj = p->oom_score_adj;
-	if (p->has_oom)
+	strlcpy_n(c->name, p->f.name, sizeof(c->name));
+	c->isolate = p->f.isolate;
+	c->no_new_privileges = p->f.no_new_privs;
+	c->nofile = p->f.nofile;
+	c->nproc = p->f.nproc;
+	c->memlock = p->f.memlock;
+	c->oom_score_adj = p->f.oom_score_adj;
+	if (p->f.has_oom)
 		c->set |= SET_OOM_SCORE_ADJ;
 	c->workdir = p->workdir;
+}
+
+/* The one reason nucleus-run could not run the command, to PID 1 (fd 5). */
+static void __attribute__((noreturn)) runner_fail(const struct nerr *e, int code)
+{
+	struct spawn_report r = {.err = e->err, .code = code};
+
+	snprintf(r.what, sizeof(r.what), "%s: %s", e->step ? e->step : RUNNER_NAME, e->what);
+	if (write(5, &r, sizeof(r)) < 0) {
+		/* PID 1 sees the exit status alone */
+	}
+	_exit(code);
 }
 
 static void __attribute__((noreturn)) run_command(const struct run_plan *p)
@@ -278,22 +299,22 @@ static void __attribute__((noreturn)) run_command(const struct run_plan *p)
 	struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1, .cgroup_fd = -1};
 	struct nerr e = {0};
 	char **envp = p->envp;
+	int err;
 
 	plan_conf(p, &c);
 	io.seccomp = p->seccomp.len ? &p->seccomp : NULL;
-	/* gone with the runner (which PID 1 kills at the probe's deadline); set
-	 * again after the identity change, which clears it */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (p->isolate && p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		_exit(126);
-	if (spawn_finish(&c, &io, &p->id, p->caps, &envp, p->nsflags, &e))
-		_exit(126);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() == 1 && (p->nsflags & CLONE_NEWPID))
-		_exit(126); /* the runner is gone already: PID 1 of the namespace took us */
+	if (p->f.isolate && p->f.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		nerr_set(&e, "no_new_privileges", errno, "prctl: %s", strerror(errno));
+		runner_fail(&e, 126);
+	}
+	/* gone with the runner, which PID 1 kills at the probe's deadline */
+	if (spawn_finish(&c, &io, &p->f.id, p->f.caps, &envp, p->f.nsflags, SPAWN_PDEATHSIG, &e))
+		runner_fail(&e, 126);
 	environ = envp;
 	execvp(p->argv[0], p->argv);
-	_exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);
+	err = errno;
+	nerr_set(&e, "exec", err, "%s: %s", p->argv[0], strerror(err));
+	runner_fail(&e, err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
 int runner_main(int argc, char **argv)
@@ -301,25 +322,32 @@ int runner_main(int argc, char **argv)
 	struct run_plan p;
 	struct nerr e = {0};
 	pid_t child;
-	int st;
+	int st, r;
 
 	(void)argc;
 	(void)argv;
 	prctl(PR_SET_NAME, RUNNER_NAME, 0, 0, 0);
-	if (run_plan_read(3, &p))
-		_exit(126);
+	fcntl(5, F_SETFD, FD_CLOEXEC);
+	r = run_plan_read(3, &p);
+	if (r) {
+		nerr_set(&e, RUNNER_NAME, -r, "its plan: %s", strerror(-r));
+		runner_fail(&e, 126);
+	}
 	close(3);
-	if (p.nsflags && ns_enter(4, p.nsflags, &e))
-		_exit(126);
+	if (p.f.nsflags && ns_enter(4, p.f.nsflags, &e))
+		runner_fail(&e, 126);
 	close(4);
-	if (!(p.nsflags & CLONE_NEWPID))
+	if (!(p.f.nsflags & CLONE_NEWPID))
 		run_command(&p);
 	/* setns moved our children into the PID namespace, not us */
 	child = fork();
-	if (child < 0)
-		_exit(126);
+	if (child < 0) {
+		nerr_set(&e, RUNNER_NAME, errno, "fork: %s", strerror(errno));
+		runner_fail(&e, 126);
+	}
 	if (child == 0)
 		run_command(&p);
+	close(5);
 	while (waitpid(child, &st, 0) < 0)
 		if (errno != EINTR)
 			_exit(126);

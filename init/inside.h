@@ -42,15 +42,20 @@ int inside_exec(int fd, char *const argv[]);
  */
 int fds_arrange(const int *src, int n);
 
-/* Everything nucleus-run needs to run a command as a service runs. */
-struct run_plan {
+/* The fixed part of a plan: copied whole into the memfd and out of it. */
+struct run_fixed {
 	char name[65];
-	unsigned long nsflags; /* CLONE_NEW* of the service, joined through its pidfd */
 	bool isolate, no_new_privs, has_oom;
 	int oom_score_adj;
+	uint64_t nsflags; /* CLONE_NEW* of the service, joined through its pidfd */
 	uint64_t nofile, nproc, memlock;
 	uint64_t caps; /* kept capabilities */
 	struct ident id;
+};
+
+/* Everything nucleus-run needs to run a command as a service runs. */
+struct run_plan {
+	struct run_fixed f;
 	char *workdir; /* NULL: / */
 	char **envp;
 	char **argv;
@@ -66,9 +71,11 @@ void run_plan_free(struct run_plan *p);
 
 /*
  * runner_main - nucleus-run NAME: fd 3 the plan, fd 4 a pidfd of the
- * service, 0-2 the command's stdio. Joins the service's namespaces, forks
- * into its PID namespace when it has one, takes its identity, limits,
- * capabilities and filter, execs the command and exits with its status.
+ * service, fd 5 the report pipe (a struct spawn_report when it cannot run
+ * the command), 0-2 the command's stdio. Joins the service's namespaces,
+ * forks into its PID namespace when it has one, takes its identity,
+ * limits, capabilities and filter, execs the command and exits with its
+ * status.
  */
 int runner_main(int argc, char **argv);
 

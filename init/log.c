@@ -34,6 +34,7 @@ static int console_fd = 2;
 #define PENDING_MAX 65536
 static int async_fd = -1;
 static bool async_sock; /* a socket: send(MSG_DONTWAIT) instead */
+static bool async_gone; /* the reader went away (EPIPE...): nothing goes there any more */
 static struct loop *async_loop;
 static char *pending;
 static size_t npending;
@@ -81,12 +82,25 @@ int log_level_parse(const char *s)
 }
 
 static void async_flush(struct loop *l, int fd, uint32_t ev, void *arg);
+static void async_watch(bool on);
 
+/*
+ * One write; an error other than "not now" means the other side is gone
+ * for good (a closed pipe, a hung-up terminal): everything pending is
+ * counted as dropped and nothing is watched or written there any more,
+ * or epoll would report the error at once, forever.
+ */
 static ssize_t out_write(int fd, const char *buf, size_t n)
 {
-	if (async_sock)
-		return send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	return write(fd, buf, n);
+	ssize_t w = async_sock ? send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, buf, n);
+
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		async_gone = true;
+		dropped += npending;
+		npending = 0;
+		async_watch(false);
+	}
+	return w;
 }
 
 static void async_watch(bool on)
@@ -106,7 +120,7 @@ static void async_flush(struct loop *l, int fd, uint32_t ev, void *arg)
 	(void)l;
 	(void)ev;
 	(void)arg;
-	for (;;) {
+	while (!async_gone) {
 		ssize_t n;
 
 		/* once all before it is out, the note of what was lost goes the same way */
@@ -191,8 +205,16 @@ void log_console_write(const char *buf, size_t n)
 		}
 		return;
 	}
+	if (async_gone) {
+		dropped += n;
+		return;
+	}
 	if (!npending) {
 		w = out_write(async_fd, buf, n);
+		if (w < 0 && async_gone) {
+			dropped += n;
+			return;
+		}
 		if (w < 0)
 			w = 0;
 	}

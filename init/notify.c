@@ -102,9 +102,15 @@ static void report_drops(struct notifier *n, uint64_t now)
 	if (!n->dropped)
 		return;
 	senders_text(n, who, sizeof(who));
-	log_warn("%s: %llu notify message%s dropped, not from a process of the service: %s",
-		 n->name, (unsigned long long)n->dropped, n->dropped == 1 ? "" : "s", who);
-	n->dropped = 0;
+	if (n->malformed)
+		log_warn("%s: %llu notify message%s dropped, %llu of them longer than 4 KiB or "
+			 "without credentials: %s",
+			 n->name, (unsigned long long)n->dropped, n->dropped == 1 ? "" : "s",
+			 (unsigned long long)n->malformed, who);
+	else
+		log_warn("%s: %llu notify message%s dropped, not from a process of the service: %s",
+			 n->name, (unsigned long long)n->dropped, n->dropped == 1 ? "" : "s", who);
+	n->dropped = n->malformed = 0;
 	memset(n->senders, 0, sizeof(n->senders));
 	n->last_report = now;
 }
@@ -128,15 +134,22 @@ static void count_sender(struct notifier *n, pid_t pid, uid_t uid)
 	}
 }
 
-/* One line at once, then at most one per interval with the counts since. */
-static void dropped(struct notifier *n, pid_t pid, uid_t uid)
+/*
+ * One line at once, then at most one per interval with the counts since.
+ * @refused: the owner turned the sender away (not a malformed message).
+ */
+static void dropped(struct notifier *n, pid_t pid, uid_t uid, bool refused)
 {
 	uint64_t now = now_ms();
 
 	n->dropped++;
 	count_sender(n, pid, uid);
-	n->last_sender = pid;
-	n->last_drop = now;
+	if (refused) {
+		n->last_sender = pid;
+		n->last_drop = now;
+	} else {
+		n->malformed++;
+	}
 	if (!n->last_report || now - n->last_report >= NOTIFY_LOG_INTERVAL_MS)
 		report_drops(n, now);
 	else if (!timer_armed(&n->report))
@@ -187,17 +200,17 @@ static void on_notify(struct loop *l, int fd, uint32_t ev, void *arg)
 			return;
 		cred = take_cmsgs(&mh);
 		if ((size_t)got >= sizeof(buf) || !cred || cred->pid <= 0) {
-			dropped(n, cred ? cred->pid : -1, cred ? cred->uid : (uid_t)-1);
+			dropped(n, cred ? cred->pid : -1, cred ? cred->uid : (uid_t)-1, false);
 			continue;
 		}
 		/* a flood from one process costs a recvmsg each, not a /proc read */
 		if (cred->pid == n->last_sender && now_ms() - n->last_drop < 1000) {
-			dropped(n, cred->pid, cred->uid);
+			dropped(n, cred->pid, cred->uid, true);
 			continue;
 		}
 		notify_parse(buf, (size_t)got, &m);
 		if (!n->fn(n->owner, &m, cred->pid))
-			dropped(n, cred->pid, cred->uid);
+			dropped(n, cred->pid, cred->uid, true);
 	}
 }
 

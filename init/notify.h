@@ -40,6 +40,7 @@ struct notifier {
 	void *owner;
 	struct loop *loop;
 	uint64_t dropped;     /* since the last report */
+	uint64_t malformed;   /* of those, too long or without credentials */
 	uint64_t last_report; /* ms */
 	/* who sent what was dropped since the last report: the first few senders */
 	struct {

@@ -6,6 +6,7 @@
  */
 #include "probe.h"
 #include "log.h"
+#include "spawn.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -77,6 +78,7 @@ void probe_init(struct prober *p, struct loop *l, const struct probe_ops *ops, v
 	p->fd = -1;
 	p->ready_rd = -1;
 	p->netns_fd = -1;
+	p->report_fd = -1;
 	timer_init(&p->next);
 	timer_init(&p->deadline);
 	timer_init(&p->wdog);
@@ -100,6 +102,10 @@ static void end_attempt(struct prober *p)
 		kill(-p->pid, SIGKILL);
 		kill(p->pid, SIGKILL);
 		p->pid = 0;
+	}
+	if (p->report_fd >= 0) {
+		close(p->report_fd);
+		p->report_fd = -1;
 	}
 	p->len = p->sent = 0;
 }
@@ -247,8 +253,13 @@ static void http_send(struct prober *p)
 			 "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: nucleus-init\r\n"
 			 "Accept: */*\r\nConnection: close\r\n\r\n",
 			 pr->path, pr->host, (unsigned)pr->port);
-	ssize_t w = send(p->fd, req + p->sent, (size_t)n - p->sent, MSG_NOSIGNAL);
+	ssize_t w;
 
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		result(p, false, "the request does not fit its buffer");
+		return;
+	}
+	w = send(p->fd, req + p->sent, (size_t)n - p->sent, MSG_NOSIGNAL);
 	if (w < 0) {
 		if (errno != EAGAIN)
 			result(p, false, strerror(errno));
@@ -345,7 +356,7 @@ static void attempt(struct prober *p)
 		attempt_net(p, pr);
 		break;
 	case PROBE_EXEC:
-		p->pid = p->ops->spawn_exec(p->owner, pr->argv, &e);
+		p->pid = p->ops->spawn_exec(p->owner, pr->argv, &p->report_fd, &e);
 		if (p->pid <= 0) {
 			p->pid = 0;
 			result(p, false, e.what[0] ? e.what : "cannot start the exec probe");
@@ -359,12 +370,18 @@ static void attempt(struct prober *p)
 
 bool probe_exited(struct prober *p, pid_t pid, int st)
 {
-	char why[48];
+	char why[300];
+
+	struct spawn_report r;
 
 	if (p->pid <= 0 || p->pid != pid)
 		return false;
 	p->pid = 0;
-	if (WIFEXITED(st))
+	/* the runner's own failure, when it could not even run the command */
+	if (p->report_fd >= 0 && read(p->report_fd, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
+		r.what[sizeof(r.what) - 1] = '\0';
+		snprintf(why, sizeof(why), "exec probe: %s", r.what);
+	} else if (WIFEXITED(st))
 		snprintf(why, sizeof(why), "exec probe exited with status %d", WEXITSTATUS(st));
 	else
 		snprintf(why, sizeof(why), "exec probe killed by %s", signal_name(WTERMSIG(st)));

@@ -29,7 +29,8 @@ const char *health_name(enum health_state h);
 struct probe_ops {
 	void (*ready)(void *owner);			 /* readiness reached */
 	void (*unhealthy)(void *owner, const char *why); /* health lost: on_unhealthy */
-	pid_t (*spawn_exec)(void *owner, char *const *argv, struct nerr *e); /* exec probes */
+	/* exec probes; *report_fd: where the runner says why it could not run it */
+	pid_t (*spawn_exec)(void *owner, char *const *argv, int *report_fd, struct nerr *e);
 };
 
 enum probe_phase { PH_IDLE, PH_READY, PH_HEALTH };
@@ -44,6 +45,7 @@ struct prober {
 	enum health_state health;
 	int fd;		       /* tcp/http attempt socket, -1 when idle */
 	pid_t pid;	       /* exec attempt, 0 when none */
+	int report_fd;	       /* its report pipe, -1 when none */
 	int ready_rd;	       /* fd:N pipe, read end; -1 when none */
 	unsigned fails;	       /* consecutive health failures */
 	uint64_t ready_ms;     /* when the service became ready */

@@ -318,8 +318,6 @@ void svc_spawn_io(struct service *svc, struct spawn_io *io)
 	io->cgroup_fd = svc->cg_fd;
 	io->net = svc->conf->network == NET_BRIDGE && svc->net.addr ? &svc->net : NULL;
 	io->dns = io->net ? sup_dns_servers(s) : NULL;
-	if (svc->conf->isolate && (svc->conf->namespaces & NS_MOUNT))
-		io->hide = hide_current();
 }
 
 /*
@@ -379,6 +377,7 @@ static int spawn_prepare(struct service *svc, struct nerr *e)
 static void spawn_fds(struct service *svc, struct spawn_io *io)
 {
 	const struct svc_conf *c = svc->conf;
+	struct nerr e = {0};
 	int r;
 
 	if ((c->out.kind == OUT_LOG || c->err.kind == OUT_LOG) && log_pipe(svc) == 0)
@@ -395,6 +394,13 @@ static void spawn_fds(struct service *svc, struct spawn_io *io)
 	}
 	io->watchdog_usec = c->watchdog_ms * 1000;
 	svc_spawn_io(svc, io);
+	/* (a user that cannot be found is the child's error to report) */
+	if (io->notify_socket && spawn_notify_owner(c, io->notify_socket, io->uid_base, &e) &&
+	    !strcmp(e.step, "notify"))
+		log_warn("%s: %s", c->name, e.what);
+	/* the covers go into the root the service builds; its probes join it */
+	if (c->isolate && (c->namespaces & NS_MOUNT))
+		io->hide = hide_current();
 }
 
 /* The child runs: what we keep of it, and the wait for its setup report. */
@@ -778,13 +784,13 @@ static void probe_said_unhealthy(void *owner, const char *why)
 	svc_unhealthy(owner, why);
 }
 
-static pid_t probe_spawn(void *owner, char *const *argv, struct nerr *e)
+static pid_t probe_spawn(void *owner, char *const *argv, int *report_fd, struct nerr *e)
 {
 	struct service *svc = owner;
 	struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1};
 
 	svc_spawn_io(svc, &io);
-	return spawn_probe(svc->conf, &io, svc->pid, argv, e);
+	return spawn_probe(svc->conf, &io, svc->pid, argv, report_fd, e);
 }
 
 static const struct probe_ops svc_probe_ops = {

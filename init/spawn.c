@@ -222,11 +222,7 @@ static int setup_limits(const struct svc_conf *c, struct nerr *e)
 	return r;
 }
 
-/*
- * oom_score_adj, written while we are still the host's root to our own
- * /proc: a process that is not dumpable has its /proc files owned by the
- * host's root, which the root of a user namespace is not.
- */
+/* oom_score_adj of the calling process: the probe's, a fork of PID 1 with its privileges. */
 int spawn_oom_adj(const struct svc_conf *c, struct nerr *e)
 {
 	char buf[16];
@@ -285,21 +281,14 @@ static const char *root_prefix(const struct svc_conf *c)
 	return c->isolate && c->root && strcmp(c->root, "host") ? c->root : "";
 }
 
-/*
- * The service's own notify socket goes to its user (its host id in a user
- * namespace): the socket is 0600, so that user and root are the only ones
- * on the host that can send to it.
- */
-static int notify_owner(const struct child *ch, struct nerr *e)
+int spawn_notify_owner(const struct svc_conf *c, const char *path, uid_t uid_base, struct nerr *e)
 {
-	uid_t base = (ch->flags & CLONE_NEWUSER) ? ch->io->uid_base : 0;
+	struct ident id;
 
-	if (!ch->io->notify_socket)
-		return 0;
-	if (fchownat(AT_FDCWD, ch->io->notify_socket, base + ch->id.uid, base + ch->id.gid,
-		     AT_SYMLINK_NOFOLLOW) < 0)
-		return nerr_set(e, "notify", errno, "chown %s: %s", ch->io->notify_socket,
-				strerror(errno));
+	if (ident_resolve(root_prefix(c), c->user, c->groups, &id, e))
+		return -e->err; /* the child fails the same way, and says so */
+	if (fchownat(AT_FDCWD, path, uid_base + id.uid, uid_base + id.gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return nerr_set(e, "notify", errno, "chown %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -330,10 +319,6 @@ static int setup_host_side(struct child *ch, struct nerr *e)
 		r = spawn_build_env(c, ch->id.home, &ch->envp, e);
 	if (!r && c->isolate)
 		r = caps_mask(c, &ch->caps, e);
-	if (!r)
-		r = spawn_oom_adj(c, e);
-	if (!r)
-		r = notify_owner(ch, e);
 	if (r)
 		return r;
 	if (c->isolate && c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -384,7 +369,7 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 }
 
 int spawn_finish(const struct svc_conf *c, const struct spawn_io *io, const struct ident *id,
-		 uint64_t caps, char ***envp, unsigned long flags, struct nerr *e)
+		 uint64_t caps, char ***envp, unsigned long flags, unsigned opts, struct nerr *e)
 {
 	/* without no_new_privs a filter loads only while CAP_SYS_ADMIN is held */
 	bool early_sc = c->isolate && io->seccomp && !c->no_new_privileges;
@@ -400,6 +385,9 @@ int spawn_finish(const struct svc_conf *c, const struct spawn_io *io, const stru
 		r = c->isolate ? caps_apply(caps, id, e) : setup_identity(id, e);
 	if (r)
 		return r;
+	/* after the identity change, which clears it, and before the filter */
+	if ((opts & SPAWN_PDEATHSIG) && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return nerr_set(e, "spawn", errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
 	if (chdir(c->workdir ? c->workdir : "/") < 0)
 		return nerr_set(e, "workdir", errno, "%s: %s", c->workdir ? c->workdir : "/",
 				strerror(errno));
@@ -507,7 +495,7 @@ static void __attribute__((noreturn)) child_main(struct child *ch)
 			become_ns_init(ch, svc);
 		close(ch->status_fd);
 	}
-	if (spawn_finish(ch->c, ch->io, &ch->id, ch->caps, &ch->envp, ch->flags, &e))
+	if (spawn_finish(ch->c, ch->io, &ch->id, ch->caps, &ch->envp, ch->flags, 0, &e))
 		child_fail(ch, &e, 126);
 	environ = ch->envp;
 	execvp(ch->c->argv[0], ch->c->argv);
@@ -548,7 +536,19 @@ static void close_pair(int p[2])
 static pid_t parent_setup(const struct child *ch, pid_t pid, bool cg_later, struct nerr *e)
 {
 	const struct spawn_io *io = ch->io;
+	char path[64], buf[16];
+	int r;
 
+	/* from here: lowering it needs CAP_SYS_RESOURCE, which a user namespace's root has not */
+	if (pid > 0 && (ch->c->set & SET_OOM_SCORE_ADJ)) {
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+		snprintf(buf, sizeof(buf), "%d", ch->c->oom_score_adj);
+		r = write_text(AT_FDCWD, path, buf);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			pid = nerr_set(e, "oom_score_adj", -r, "%s: %s", path, strerror(-r));
+		}
+	}
 	if (pid > 0 && (ch->flags & CLONE_NEWUSER) && ns_write_maps(pid, io->uid_base, e) < 0) {
 		kill(pid, SIGKILL);
 		pid = -e->err;
@@ -561,7 +561,7 @@ static pid_t parent_setup(const struct child *ch, pid_t pid, bool cg_later, stru
 		int err = errno;
 
 		kill(pid, SIGKILL);
-		pid = -nerr_set(e, "cgroup", err, "cgroup.procs: %s", strerror(err));
+		pid = nerr_set(e, "cgroup", err, "cgroup.procs: %s", strerror(err));
 	}
 	return pid;
 }
@@ -605,7 +605,8 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 				"%s needs our own binary, which is not open (%s)", NS_INIT_NAME,
 				inside_why());
 	if (pipe2(rep, O_CLOEXEC) < 0 || ((ch.flags & CLONE_NEWPID) && pipe2(st, O_CLOEXEC) < 0) ||
-	    (((ch.flags & CLONE_NEWUSER) || io->net) && pipe2(sy, O_CLOEXEC) < 0)) {
+	    (((ch.flags & CLONE_NEWUSER) || io->net || (c->set & SET_OOM_SCORE_ADJ)) &&
+	     pipe2(sy, O_CLOEXEC) < 0)) {
 		int err = errno;
 
 		close_pair(rep);
@@ -660,59 +661,87 @@ int spawn_read_status(int fd, int *status)
 	return 1;
 }
 
+/* The plan of an exec probe: the service's identity, limits and filter, and @argv. */
+static int probe_plan(const struct svc_conf *c, const struct spawn_io *io, char *const *argv,
+		      struct nerr *e)
+{
+	struct run_plan rp = {.argv = (char **)argv};
+	int r;
+
+	if (ident_resolve(root_prefix(c), c->user, c->groups, &rp.f.id, e) ||
+	    spawn_build_env(c, rp.f.id.home, &rp.envp, e) ||
+	    (c->isolate && caps_mask(c, &rp.f.caps, e)))
+		return -1;
+	strlcpy_n(rp.f.name, c->name, sizeof(rp.f.name));
+	rp.f.nsflags = ns_clone_flags(c);
+	rp.f.isolate = c->isolate;
+	rp.f.no_new_privs = c->no_new_privileges;
+	rp.f.nofile = c->nofile;
+	rp.f.nproc = c->nproc;
+	rp.f.memlock = c->memlock;
+	rp.workdir = c->workdir;
+	if (c->isolate && io->seccomp)
+		rp.seccomp = *io->seccomp;
+	r = run_plan_write(&rp, e);
+	free(rp.envp);
+	return r;
+}
+
 /*
  * The probe's first process, a fork of PID 1: it reads what only the host
  * has (the user database of the service's root, env_file) and execs
- * nucleus-run with the plan in a memfd, the service's pidfd and /dev/null
- * as stdio. It is not in the service's PID namespace, never takes the
- * service's identity, and is not dumpable while it holds PID 1's memory.
+ * nucleus-run with the plan in a memfd, the service's pidfd, the report
+ * pipe and /dev/null as stdio. It is not in the service's PID namespace,
+ * never takes the service's identity, and is not dumpable while it holds
+ * PID 1's memory.
  */
 static void __attribute__((noreturn))
-probe_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, char *const *argv)
+probe_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int report,
+	    char *const *argv)
 {
 	char *rargv[] = {RUNNER_NAME, (char *)c->name, NULL};
-	struct run_plan rp = {.argv = (char **)argv, .nsflags = ns_clone_flags(c)};
 	struct nerr e = {0};
-	int plan, null;
+	int plan, null, r;
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* in the service's cgroup: its limits count the probe too */
 	if (io->cgroup_fd >= 0)
 		cg_enter(io->cgroup_fd, 0);
-	if (setsid() < 0 || ident_resolve(root_prefix(c), c->user, c->groups, &rp.id, &e) ||
-	    spawn_build_env(c, rp.id.home, &rp.envp, &e) ||
-	    (c->isolate && caps_mask(c, &rp.caps, &e)) || spawn_oom_adj(c, &e))
-		_exit(126);
-	strlcpy_n(rp.name, c->name, sizeof(rp.name));
-	rp.isolate = c->isolate;
-	rp.no_new_privs = c->no_new_privileges;
-	rp.nofile = c->nofile;
-	rp.nproc = c->nproc;
-	rp.memlock = c->memlock;
-	rp.workdir = c->workdir;
-	if (c->isolate && io->seccomp)
-		rp.seccomp = *io->seccomp;
-	plan = run_plan_write(&rp, &e);
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (plan < 0 || null < 0)
-		_exit(126);
-	{
-		int fds[] = {null, null, null, plan, pidfd >= 0 ? pidfd : null, inside_self_fd()};
+	if (setsid() < 0)
+		nerr_set(&e, "probe", errno, "setsid: %s", strerror(errno));
+	else if (!spawn_oom_adj(c, &e) && (plan = probe_plan(c, io, argv, &e)) >= 0) {
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			int fds[] = {null,
+				     null,
+				     null,
+				     plan,
+				     pidfd >= 0 ? pidfd : null,
+				     report,
+				     inside_self_fd()};
 
-		if (fds_arrange(fds, (int)ARRAY_SIZE(fds)) < 0)
-			_exit(126);
+			r = fds_arrange(fds, (int)ARRAY_SIZE(fds));
+			if (r == 0) {
+				report = 5;
+				fcntl(6, F_SETFD, FD_CLOEXEC);
+				r = inside_exec(6, rargv);
+			}
+			nerr_set(&e, RUNNER_NAME, -r, "exec: %s", strerror(-r));
+		} else {
+			nerr_set(&e, "probe", errno, "/dev/null: %s", strerror(errno));
+		}
 	}
-	fcntl(5, F_SETFD, FD_CLOEXEC);
-	inside_exec(5, rargv);
+	child_report(report, &e, 126);
 	_exit(126);
 }
 
 pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
-		  char *const *argv, struct nerr *e)
+		  char *const *argv, int *report_fd, struct nerr *e)
 {
-	int pidfd = -1;
+	int pidfd = -1, rep[2];
 	pid_t pid;
 
+	*report_fd = -1;
 	if (inside_self_fd() < 0)
 		return nerr_set(e, "probe", EBADF,
 				"%s needs our own binary, which is not open (%s)", RUNNER_NAME,
@@ -724,11 +753,26 @@ pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t tar
 			return nerr_set(e, "probe", -pidfd, "pidfd_open %d: %s", (int)target,
 					strerror(-pidfd));
 	}
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		int err = errno;
+
+		if (pidfd >= 0)
+			close(pidfd);
+		return nerr_set(e, "probe", err, "pipe: %s", strerror(err));
+	}
 	pid = fork();
-	if (pid == 0)
-		probe_child(c, io, pidfd, argv);
-	if (pid < 0)
+	if (pid == 0) {
+		close(rep[0]);
+		probe_child(c, io, pidfd, rep[1], argv);
+	}
+	if (pid < 0) {
 		nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
+		close(rep[0]);
+	} else {
+		fcntl(rep[0], F_SETFL, O_NONBLOCK);
+		*report_fd = rep[0];
+	}
+	close(rep[1]);
 	if (pidfd >= 0)
 		close(pidfd);
 	return pid;

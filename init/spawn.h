@@ -68,10 +68,11 @@ int spawn_read_report(int fd, struct spawn_report *r);
  * spawn_probe - starts an exec probe as the service runs: it joins the
  * namespaces (and so the root) of the running service @target, takes its
  * identity, capabilities, environment, workdir and seccomp filter; output
- * goes to /dev/null.
+ * goes to /dev/null. *@report_fd (non-blocking) gets a struct spawn_report
+ * when it could not run the command (read it with spawn_read_report()).
  */
 pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
-		  char *const *argv, struct nerr *e);
+		  char *const *argv, int *report_fd, struct nerr *e);
 
 /*
  * spawn_finish - the last steps before exec, shared by a service and what
@@ -79,11 +80,20 @@ pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t tar
  * capabilities and identity, workdir, fds, seccomp. @flags: the CLONE_NEW*
  * the process lives in.
  */
+#define SPAWN_PDEATHSIG 0x1 /* @opts: SIGKILL when the parent dies, set after the identity */
 int spawn_finish(const struct svc_conf *c, const struct spawn_io *io, const struct ident *id,
-		 uint64_t caps, char ***envp, unsigned long flags, struct nerr *e);
+		 uint64_t caps, char ***envp, unsigned long flags, unsigned opts, struct nerr *e);
 
-/* oom_score_adj of @c for the calling process (while it is the host's root). */
+/* oom_score_adj of @c for the calling process (a fork of PID 1). */
 int spawn_oom_adj(const struct svc_conf *c, struct nerr *e);
+
+/*
+ * spawn_notify_owner - PID 1 gives a service's notify socket at @path to
+ * its user (looked up in its root; @uid_base + the id in a user namespace).
+ * In the child it could not: in its user namespace the host's ids mean
+ * nothing. 0 or -errno with @e.
+ */
+int spawn_notify_owner(const struct svc_conf *c, const char *path, uid_t uid_base, struct nerr *e);
 
 /* Builds the clean environment of a service; exposed for unit tests. */
 int spawn_build_env(const struct svc_conf *c, const char *home, char ***envp, struct nerr *e);

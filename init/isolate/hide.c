@@ -225,7 +225,7 @@ static int idmap_userns(void)
 			pause();
 	}
 	if (pid < 0)
-		return -1;
+		return -errno;
 	snprintf(path, sizeof(path), "/proc/%ld/uid_map", pid);
 	if (write_text(AT_FDCWD, path, map) == 0) {
 		snprintf(path, sizeof(path), "/proc/%ld/gid_map", pid);
@@ -235,7 +235,7 @@ static int idmap_userns(void)
 		}
 	}
 	kill((pid_t)pid, SIGKILL);
-	return fd;
+	return fd >= 0 ? fd : -(errno ? errno : EIO);
 }
 
 /* A detached idmapped copy of @dir, or -errno. */
@@ -267,8 +267,8 @@ void hide_without_idmap(void)
 /* Idmap when this kernel and /etc's file system can, else the walk. */
 static void decide(void)
 {
-	int ns = no_idmap ? -1 : idmap_userns();
-	int tree = ns >= 0 ? idmapped_tree(HIDE_DIR, ns) : -ENOSYS;
+	int ns = no_idmap ? -EPERM : idmap_userns();
+	int tree = ns >= 0 ? idmapped_tree(HIDE_DIR, ns) : ns;
 
 	decided = true;
 	if (tree >= 0) {
@@ -435,8 +435,10 @@ int hide_mount(struct mnt_plan *p, struct nerr *e)
 	} else {
 		fd = 0;
 	}
-	if (fd < 0 || mkdir(dir, 0) < 0)
-		return nerr_set(e, "hide", errno, "covers in %s: %s", file, strerror(errno));
+	if (fd < 0)
+		return nerr_set(e, "hide", errno, "cover %s: %s", file, strerror(errno));
+	if (mkdir(dir, 0) < 0)
+		return nerr_set(e, "hide", errno, "cover %s: %s", dir, strerror(errno));
 	r = mask_all(p, file, dir, e);
 	unlink(file);
 	rmdir(dir);

@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #ifndef SYS_mount_setattr
@@ -779,12 +780,18 @@ static bool parse_line(char *line, char **point, char **opts, char **super)
 	return true;
 }
 
-/* A tmpfs of @size bytes reports its size in KiB, rounded up to pages. */
+/*
+ * A tmpfs of @size bytes reports its size in KiB, rounded up to pages, and
+ * not at all when it is tmpfs's default (half of the memory).
+ */
 static bool size_is(uint64_t have, uint64_t want)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), pages = (want + page - 1) / page;
+	struct sysinfo si;
 
-	return have == (want + page - 1) / page * page;
+	if (!have && sysinfo(&si) == 0)
+		return pages == (uint64_t)si.totalram * si.mem_unit / page / 2;
+	return have == pages * page;
 }
 
 int mnt_verify(const struct mnt_plan *p, struct nerr *e)

@@ -251,8 +251,8 @@ int probe_parse(const char *s, bool ready, struct probe *p, const char **why)
 	if (!strncmp(s, "http://", 7)) {
 		p->kind = PROBE_HTTP;
 		r = parse_hostport(s + 7, p, &rest);
-		if (r || (*rest && *rest != '/') || strpbrk(rest, " \t\r\n")) {
-			*why = "expected http://HOST:PORT/PATH";
+		if (r || (*rest && *rest != '/') || strpbrk(rest, " \t\r\n") || strlen(rest) > 256) {
+			*why = "expected http://HOST:PORT/PATH, a PATH of at most 256 characters";
 			mf_probe_free(p);
 			return r ? r : -EINVAL;
 		}

@@ -767,3 +767,23 @@ EOF
 		[[ $output == *"destination $d is refused"* ]]
 	done
 }
+
+# (a negative oom_score_adj needs CAP_SYS_RESOURCE, which this test host's root
+# may lack: the guest's demo checks that one)
+@test "user namespace: ready = notify works (PID 1 gives the socket to the service's host id) and oom_score_adj is set" {
+	write_manifest <<EOF
+[service.u]
+exec = /bin/sh -c "cat /proc/self/oom_score_adj; exec /nuc/nhelper notify 100 READY=1"
+stdout = file:$T/u.out
+namespaces = mount pid ipc uts user
+volumes = $VOL
+ready = notify
+ready_timeout = 5s
+oom_score_adj = 500
+EOF
+	nuc_start
+	wait_for_state u ready 10
+	base=$(stat -c %u "$RUN/notify/u")
+	[ "$base" -ge 65536 ]
+	[ "$(cat "$T/u.out")" = 500 ]
+}

@@ -267,3 +267,16 @@ health_is() {
 restarted_once() {
 	[ "$(svc_get "$1" restarts)" -ge 1 ]
 }
+
+@test "an exec probe that cannot run says why: the runner's step and error" {
+	write_manifest <<EOF
+[service.p]
+exec = /bin/sleep 100
+health = exec:/no/such/probe
+health_interval = 200ms
+health_retries = 1
+on_unhealthy = ignore
+EOF
+	nuc_start
+	wait_for_log 'p: unhealthy: exec probe: exec: /no/such/probe: No such file or directory' 10
+}

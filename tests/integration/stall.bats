@@ -50,6 +50,28 @@ EOF
 	grep -qE 'nucleus-init: \[[0-9]+ bytes of log dropped\]' "$T/drained"
 }
 
+@test "a log pipe whose reader went away: PID 1 does not spin on the error and still answers" {
+	mkfifo "$T/fifo"
+	head -c 200 <"$T/fifo" >"$T/head.out" &
+	track_pid $!
+	write_manifest <<EOF
+[service.chatty]
+exec = /bin/sh -c "while :; do echo a line nobody will read; sleep 0.01; done"
+isolate = no
+EOF
+	NUC_OUT=$T/fifo nuc_start_bg
+	wait_until 5 _answers_within 2
+	# head took its 200 bytes and left: every write now fails with EPIPE
+	wait_until 5 test -s "$T/head.out"
+	sleep 0.5
+	before=$(cpu_ticks "$NUC_PID")
+	sleep 2
+	after=$(cpu_ticks "$NUC_PID")
+	echo "PID 1 used $((after - before)) ticks in 2 s"
+	[ $((after - before)) -lt 40 ]
+	_answers_within 3
+}
+
 _answers_within() {
 	timeout "$1" "$NUC_CTL" --runtime-dir "$RUN" status >/dev/null 2>&1
 }
@@ -122,6 +144,27 @@ _flood_counted() {
 	local sum
 	sum=$(sed -nE 's/.*n: ([0-9]+) notify messages? dropped.*/\1/p' "$LOG" | awk '{ s += $1 } END { print s + 0 }')
 	[ "$sum" -eq "$1" ]
+}
+
+@test "a message too long for the notify socket costs that message only: READY=1 right after it counts" {
+	cat >"$T/n.py" <<'PY'
+import os, socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"STATUS=" + b"x" * 5000, os.environ["NOTIFY_SOCKET"])
+s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+time.sleep(100)
+PY
+	write_manifest <<EOF
+[service.n]
+exec = python3 $T/n.py
+isolate = no
+ready = notify
+ready_timeout = 4s
+restart = never
+EOF
+	nuc_start
+	wait_for_state n ready 3
+	wait_for_log 'n: 1 notify message dropped, 1 of them longer than 4 KiB or without credentials' 5
 }
 
 @test "silent control clients time out and never lock nucleusctl out" {

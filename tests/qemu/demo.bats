@@ -21,6 +21,14 @@ setup_file() {
 			type = oneshot
 			stdout = console
 			exec = /bin/sh -c 'if cat /etc/nucleus/manifest.ini >/dev/null 2>&1; then m=open; else m=closed; fi; echo "LEAKCHECK manifest=$m init=$(tr "\0" " " </proc/1/cmdline)tmp=$(grep " /tmp " /proc/self/mountinfo | sed "s/.*size=\([0-9]*k\).*/\1/")"'
+
+			[service.userns]
+			; lowering oom_score_adj needs CAP_SYS_RESOURCE: PID 1 writes it
+			type = oneshot
+			stdout = console
+			namespaces = mount pid ipc uts user
+			oom_score_adj = -500
+			exec = /bin/sh -c 'echo "USERNS uid=$(id -u) oom=$(cat /proc/self/oom_score_adj)"'
 		INI
 	} >"$QT_DIR/demo.ini"
 	qt_image demo "$QT_DIR/demo.ini"
@@ -54,6 +62,8 @@ teardown() {
 	wait_console 'LEAKCHECK ' 60
 	grep -a 'LEAKCHECK ' "$VM/console.log"
 	grep -aqE 'LEAKCHECK manifest=closed init=nucleus-ns-init leakcheck tmp=65536k' "$VM/console.log"
+	wait_console 'USERNS ' 30
+	grep -aqE 'USERNS uid=0 oom=-500' "$VM/console.log"
 }
 
 @test "demo: the web page answers through the port forward" {

@@ -1587,6 +1587,23 @@ static void test_manifest_load_file(void **state)
 	assert_int_equal(err, ENOENT);
 }
 
+/* An http probe's path is bounded: the request is built in a fixed buffer. */
+static void test_http_path_bound(void **state)
+{
+	char buf[1024], val[400];
+	struct manifest *m;
+
+	(void)state;
+	snprintf(val, sizeof(val), "http://127.0.0.1:80/%0256d", 0);
+	svc_text(buf, sizeof(buf), "health", val, "");
+	m = load_one_error(buf, 5, "a PATH of at most 256 characters");
+	manifest_free(m);
+	snprintf(val, sizeof(val), "http://127.0.0.1:80/%0255d", 0);
+	svc_text(buf, sizeof(buf), "health", val, "");
+	m = load_ok(buf);
+	manifest_free(m);
+}
+
 /* A section given twice is one error, not a second one about a placeholder. */
 static void test_duplicate_section_one_error(void **state)
 {
@@ -1751,6 +1768,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_duration_bound),
 		cmocka_unit_test(test_control_chars_escaped),
+		cmocka_unit_test(test_http_path_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
