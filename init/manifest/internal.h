@@ -91,6 +91,14 @@ struct key_table {
 		return parse(&c->field, v, why);                                                   \
 	}
 #define DUR_KEY(fn, field) FIELD_KEY(fn, mf_dur, field)
+/* A key whose value is an integer from lo to hi. */
+#define UINT_KEY(fn, field, lo, hi, expected)                                                      \
+	static int fn(struct loader *L, void *obj, const char *v, const char **why)                \
+	{                                                                                          \
+		OBJ(struct svc_conf);                                                              \
+		(void)L;                                                                           \
+		return mf_uint(&c->field, v, lo, hi, expected, why);                               \
+	}
 
 /*
  * Applies a section's keys through the table. Returns the number of errors.
@@ -108,6 +116,12 @@ uint64_t mf_digest_section(const struct raw_section *s);
 int mf_put_str(char **dst, const char *v);
 /* Appends the items of v (blank-separated) to the vector *dst. */
 int mf_put_list(char ***dst, const char *v);
+/* Like mf_put_list(), when every item passes @ok; else *why = @expected. */
+int mf_put_list_of(char ***dst, const char *v, bool (*ok)(const char *item), const char *expected,
+		   const char **why);
+/* A decimal integer from @min to @max; else *why = @expected. */
+int mf_uint(uint64_t *dst, const char *v, uint64_t min, uint64_t max, const char *expected,
+	    const char **why);
 void mf_strv_free(char **v);
 bool mf_valid_abs_path(const char *p);
 int mf_valid_ip(const char *s, int *family);

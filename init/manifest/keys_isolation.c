@@ -300,28 +300,19 @@ bad:
 	return -EINVAL;
 }
 
+static bool capability_item(const char *name)
+{
+	if (!strncasecmp(name, "CAP_", 4))
+		name += 4;
+	return capng_name_to_capability(name) >= 0;
+}
+
 static int v_capabilities(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
-	char **items;
-	int n;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const char *name = items[i];
-
-		if (!strncasecmp(name, "CAP_", 4))
-			name += 4;
-		if (capng_name_to_capability(name) < 0) {
-			*why = "unknown capability (e.g. NET_BIND_SERVICE, CHOWN)";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	return mf_put_list(&c->capabilities, v);
+	return mf_put_list_of(&c->capabilities, v, capability_item,
+			      "unknown capability (e.g. NET_BIND_SERVICE, CHOWN)", why);
 }
 
 static int v_seccomp(struct loader *L, void *obj, const char *v, const char **why)
@@ -335,24 +326,16 @@ static int v_seccomp(struct loader *L, void *obj, const char *v, const char **wh
 	return mf_put_str(&c->seccomp, v);
 }
 
+static bool syscall_item(const char *name)
+{
+	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
+
 static int v_seccomp_allow(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
-	char **items;
-	int n;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (seccomp_syscall_resolve_name(items[i]) == __NR_SCMP_ERROR) {
-			*why = "unknown system call name";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	return mf_put_list(&c->seccomp_allow, v);
+	return mf_put_list_of(&c->seccomp_allow, v, syscall_item, "unknown system call name", why);
 }
 
 FIELD_KEY(v_memory_max, mf_size, memory_max)
@@ -370,16 +353,7 @@ static int v_cpu_max(struct loader *L, void *obj, const char *v, const char **wh
 	return 0;
 }
 
-static int v_pids_max(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	if (parse_uint(v, 4194304, &c->pids_max) || c->pids_max == 0) {
-		*why = "expected a number of tasks, at least 1";
-		return -EINVAL;
-	}
-	return 0;
-}
+UINT_KEY(v_pids_max, pids_max, 1, 4194304, "expected a number of tasks, at least 1")
 
 static int v_io_weight(struct loader *L, void *obj, const char *v, const char **why)
 {
@@ -395,27 +369,9 @@ static int v_io_weight(struct loader *L, void *obj, const char *v, const char **
 	return 0;
 }
 
-static int v_nofile(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	if (parse_uint(v, 1 << 20, &c->nofile) || c->nofile < 3) {
-		*why = "expected a number from 3 to 1048576";
-		return -EINVAL;
-	}
-	return 0;
-}
+UINT_KEY(v_nofile, nofile, 3, 1 << 20, "expected a number from 3 to 1048576")
 
-static int v_nproc(struct loader *L, void *obj, const char *v, const char **why)
-{
-	OBJ(struct svc_conf);
-	(void)L;
-	if (parse_uint(v, 4194304, &c->nproc) || c->nproc == 0) {
-		*why = "expected a number of processes, at least 1";
-		return -EINVAL;
-	}
-	return 0;
-}
+UINT_KEY(v_nproc, nproc, 1, 4194304, "expected a number of processes, at least 1")
 
 static int v_oom_score_adj(struct loader *L, void *obj, const char *v, const char **why)
 {

@@ -77,25 +77,16 @@ static int v_user(struct loader *L, void *obj, const char *v, const char **why)
 	return mf_put_str(&c->user, v);
 }
 
+static bool group_item(const char *s)
+{
+	return valid_ident(s, strlen(s));
+}
+
 static int v_groups(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
-	char **items;
-	int n, r;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (!valid_ident(items[i], strlen(items[i]))) {
-			*why = "expected group names or GIDs";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	r = mf_put_list(&c->groups, v);
-	return r;
+	return mf_put_list_of(&c->groups, v, group_item, "expected group names or GIDs", why);
 }
 
 FIELD_KEY(v_workdir, mf_abs_path, workdir)
@@ -179,20 +170,8 @@ FIELD_KEY(v_stderr, parse_output, err)
 
 static int v_names(char ***dst, const char *v, const char **why)
 {
-	char **items;
-	int n;
-
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (!valid_name(items[i])) {
-			*why = "expected service names ([A-Za-z0-9_.-]{1,64})";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	return mf_put_list(dst, v);
+	return mf_put_list_of(dst, v, valid_name, "expected service names ([A-Za-z0-9_.-]{1,64})",
+			      why);
 }
 
 FIELD_KEY(v_after, v_names, after)

@@ -33,21 +33,8 @@ static int y_hostname(struct loader *L, void *obj, const char *v, const char **w
 static int y_modules(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct sys_conf);
-	char **items;
-	int n;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (!valid_name(items[i])) {
-			*why = "expected module names";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	return mf_put_list(&c->modules, v);
+	return mf_put_list_of(&c->modules, v, valid_name, "expected module names", why);
 }
 
 static int y_log_level(struct loader *L, void *obj, const char *v, const char **why)
@@ -176,24 +163,17 @@ static const struct key_table mount_table = {mount_keys, ARRAY_SIZE(mount_keys),
 
 /* ---- [interface.NAME] keys ---- */
 
+static bool cidr_item(const char *s)
+{
+	return mf_valid_cidr(s) == 0;
+}
+
 static int i_address(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct iface_conf);
-	char **items;
-	int n;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (mf_valid_cidr(items[i])) {
-			*why = "expected ADDR/PREFIX items, IPv4 or IPv6";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	return mf_put_list(&c->address, v);
+	return mf_put_list_of(&c->address, v, cidr_item, "expected ADDR/PREFIX items, IPv4 or IPv6",
+			      why);
 }
 
 static int i_gateway(struct loader *L, void *obj, const char *v, const char **why)
@@ -223,24 +203,18 @@ static int i_mtu(struct loader *L, void *obj, const char *v, const char **why)
 	return 0;
 }
 
+static bool ip_item(const char *s)
+{
+	int fam;
+
+	return mf_valid_ip(s, &fam) == 0;
+}
+
 static int i_dns(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct iface_conf);
-	char **items;
-	int n, fam;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (mf_valid_ip(items[i], &fam)) {
-			*why = "expected IPv4 or IPv6 addresses";
-			free(items);
-			return -EINVAL;
-		}
-	}
-	free(items);
-	return mf_put_list(&c->dns, v);
+	return mf_put_list_of(&c->dns, v, ip_item, "expected IPv4 or IPv6 addresses", why);
 }
 
 static const struct key_def iface_keys[] = {

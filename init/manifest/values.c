@@ -50,6 +50,38 @@ int mf_put_list(char ***dst, const char *v)
 	return 0;
 }
 
+int mf_put_list_of(char ***dst, const char *v, bool (*ok)(const char *item), const char *expected,
+		   const char **why)
+{
+	char **items;
+	int n;
+
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (!ok(items[i])) {
+			*why = expected;
+			free(items);
+			return -EINVAL;
+		}
+	}
+	free(items);
+	return mf_put_list(dst, v);
+}
+
+int mf_uint(uint64_t *dst, const char *v, uint64_t min, uint64_t max, const char *expected,
+	    const char **why)
+{
+	uint64_t x;
+
+	if (parse_uint(v, max, &x) || x < min) {
+		*why = expected;
+		return -EINVAL;
+	}
+	*dst = x;
+	return 0;
+}
+
 void mf_strv_free(char **v)
 {
 	for (int i = 0; v && v[i]; i++)
@@ -251,7 +283,8 @@ int probe_parse(const char *s, bool ready, struct probe *p, const char **why)
 	if (!strncmp(s, "http://", 7)) {
 		p->kind = PROBE_HTTP;
 		r = parse_hostport(s + 7, p, &rest);
-		if (r || (*rest && *rest != '/') || strpbrk(rest, " \t\r\n") || strlen(rest) > 256) {
+		if (r || (*rest && *rest != '/') || strpbrk(rest, " \t\r\n") ||
+		    strlen(rest) > 256) {
 			*why = "expected http://HOST:PORT/PATH, a PATH of at most 256 characters";
 			mf_probe_free(p);
 			return r ? r : -EINVAL;
