@@ -243,7 +243,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	sigset_t all;
 	int r;
 
-	uint64_t t_start = now_ms(), boot_ms = 0;
+	uint64_t t_start = now_ms(), boot_ms = 0, t0 = now_us(), mounts_us = 0;
 	struct timespec bt;
 
 	if (clock_gettime(CLOCK_BOOTTIME, &bt) == 0)
@@ -258,6 +258,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		setsid();
 		stage1_early();
 		stage1_cmdline(&manifest, &debug);
+		mounts_us = now_us() - t0;
 	}
 	if (debug) {
 		setenv("NUCLEUS_DEBUG", "1", 1);
@@ -271,6 +272,8 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		l = loop_new();
 	}
 	sup_init(s, l, mode);
+	s->phase_us[BP_MOUNTS] = mounts_us;
+	t0 = sup_phase(s, BP_PREPARE, t0 + mounts_us);
 	log_console_async(l, mode == MODE_MACHINE);
 	s->start_ms = t_start;
 	/* only a machine's init knows when the kernel handed over */
@@ -291,7 +294,9 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		log_info("no cgroup v2 (%s): services run without groups, and a service "
 			 "with a limit fails",
 			 cg_why());
+	t0 = sup_phase(s, BP_CGROUPS, t0);
 	r = sup_load(s, true);
+	sup_phase(s, BP_MANIFEST, t0);
 
 	open_signals(s);
 

@@ -110,6 +110,22 @@ struct service {
 	struct logring ring;
 };
 
+/* The parts of stage 1 the boot timeline accounts for (boot_phase_name()). */
+enum boot_phase {
+	BP_MOUNTS,   /* /proc, /sys, /dev, /run, cgroup2 */
+	BP_PREPARE,  /* our binary, the loop, the runtime's checks */
+	BP_CGROUPS,  /* cgroup v2: our group, the controllers */
+	BP_MANIFEST, /* reading and checking it */
+	BP_MODULES,  /* [system] modules and coldplug: finit_module, the kernel's */
+	BP_COLDPLUG, /* coldplug's own work: /sys and modules.alias */
+	BP_NETWORK,  /* lo and the [interface.*] */
+	BP_DISKS,    /* the [mount.*] */
+	BOOT_PHASES
+};
+const char *boot_phase_name(enum boot_phase p);
+/* Adds the time since @t0 (now_us()) to phase @p; returns now_us(). */
+uint64_t sup_phase(struct supervisor *s, enum boot_phase p, uint64_t t0);
+
 /* Told of every state change of a service, and of its removal. */
 typedef void (*sup_watch_fn)(void *arg, struct service *svc);
 #define SUP_MAX_WATCHERS 4
@@ -139,6 +155,7 @@ struct supervisor {
 	uint64_t ready_ms;   /* every service that started at boot settled; 0 until then */
 	uint64_t spawn_us;   /* time spent in our side of spawning, summed */
 	uint64_t modules_us; /* of stage 1: finit_module calls (the kernel's work, mostly) */
+	uint64_t phase_us[BOOT_PHASES]; /* where stage 1's time went, by phase */
 	bool shutting_down;
 	enum power_action shutdown_action;
 	struct timer shutdown_timer;

@@ -513,6 +513,35 @@ static void boot_timeline(struct supervisor *s)
 		 (unsigned long long)(s->modules_us / 1000), (unsigned long long)s->ready_ms,
 		 (unsigned long long)(s->spawn_us / 1000),
 		 (unsigned long long)(s->spawn_us % 1000));
+	if (s->mode == MODE_MACHINE) {
+		char parts[256];
+		size_t o = 0;
+
+		for (int p = 0; p < BOOT_PHASES && o < sizeof(parts); p++)
+			o += (size_t)snprintf(parts + o, sizeof(parts) - o, "%s%s %llu.%llums",
+					      p ? ", " : "", boot_phase_name(p),
+					      (unsigned long long)(s->phase_us[p] / 1000),
+					      (unsigned long long)(s->phase_us[p] % 1000 / 100));
+		log_info("stage 1 by phase: %s", parts);
+	}
+}
+
+const char *boot_phase_name(enum boot_phase p)
+{
+	static const char *const names[] = {
+		[BP_MOUNTS] = "mounts",	    [BP_PREPARE] = "prepare", [BP_CGROUPS] = "cgroups",
+		[BP_MANIFEST] = "manifest", [BP_MODULES] = "modules", [BP_COLDPLUG] = "coldplug",
+		[BP_NETWORK] = "network",   [BP_DISKS] = "disks"};
+
+	return p < BOOT_PHASES ? names[p] : "?";
+}
+
+uint64_t sup_phase(struct supervisor *s, enum boot_phase p, uint64_t t0)
+{
+	uint64_t now = now_us();
+
+	s->phase_us[p] += now - t0;
+	return now;
 }
 
 static void sup_check_done(struct supervisor *s)

@@ -20,6 +20,8 @@
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -264,10 +266,36 @@ void hide_without_idmap(void)
 	no_idmap = true;
 }
 
+/*
+ * Whether /etc's file system may take an idmapped mount at all: the probe
+ * costs a clone and a mount, milliseconds on a slow machine, so the file
+ * systems known to refuse (an initramfs, squashfs, erofs) are not tried.
+ */
+static bool may_idmap(void)
+{
+	struct statfs sf;
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (statfs(HIDE_DIR, &sf) < 0)
+		return false;
+	switch ((unsigned long)sf.f_type) {
+	case 0x858458f6: /* ramfs */
+	case 0x73717368: /* squashfs */
+	case 0xe0f5e1e2: /* erofs */
+		return false;
+	case 0x01021994: /* tmpfs: from Linux 6.3 */
+		return uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+		       (major > 6 || (major == 6 && minor >= 3));
+	default:
+		return true; /* ext4, xfs, btrfs and the rest: the probe tells */
+	}
+}
+
 /* Idmap when this kernel and /etc's file system can, else the walk. */
 static void decide(void)
 {
-	int ns = no_idmap ? -EPERM : idmap_userns();
+	int ns = no_idmap ? -EPERM : !may_idmap() ? -EOPNOTSUPP : idmap_userns();
 	int tree = ns >= 0 ? idmapped_tree(HIDE_DIR, ns) : ns;
 
 	decided = true;
