@@ -10,6 +10,7 @@
 #include "isolate/ns.h"
 #include "control.h"
 #include "stages.h"
+#include "devhelper.h"
 #include "isolate/cgroup.h"
 #include "isolate/seccomp.h"
 
@@ -323,6 +324,11 @@ int main(int argc, char **argv)
 		return ns_init_main(argc, argv);
 	if (!strcmp(argv[0], RUNNER_NAME))
 		return runner_main(argc, argv);
+	/* device work outside PID 1 (stages/devhelper.h), and the kernel's modprobe */
+	if (!strcmp(argv[0], DEVHELPER_NAME))
+		return devhelper_main(argc, argv);
+	if (!strcmp(prog, "modprobe"))
+		return modprobe_main(argc, argv);
 	if (!strcmp(prog, "nucleusctl"))
 		return ctl_main(argc, argv);
 	for (int i = 1; i < argc; i++) {

@@ -160,6 +160,8 @@ struct sys_conf {
 	enum power_action on_empty;
 	char *watchdog;
 	uint64_t watchdog_interval_ms;
+	bool coldplug;		    /* load the modules of the devices present and added */
+	uint64_t device_timeout_ms; /* a missing interface link or mount device: how long to wait */
 };
 
 struct manifest {

@@ -438,7 +438,7 @@ static void spawn_now(struct service *svc)
 {
 	struct supervisor *s = svc->sup;
 	struct spawn_io io = {.log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1};
-	struct spawn_out out;
+	struct spawn_out out = {.pid = -1, .status_fd = -1, .report_fd = -1};
 	struct nerr e = {0};
 	uint64_t t0;
 	int r;

@@ -126,13 +126,28 @@ const char *boot_phase_name(enum boot_phase p);
 /* Adds the time since @t0 (now_us()) to phase @p; returns now_us(). */
 uint64_t sup_phase(struct supervisor *s, enum boot_phase p, uint64_t t0);
 
+/*
+ * struct path_gate - a [mount.NAME] the services must wait for: its device
+ * has not come yet, or (failed) it never came and the mount is required.
+ * A service with a host path under @where waits, or fails (deps.c).
+ * stages/devices.c keeps the list.
+ */
+struct path_gate {
+	const char *where;
+	const char *label; /* "[mount.NAME]" */
+	bool failed;
+};
+
 /* Told of every state change of a service, and of its removal. */
 typedef void (*sup_watch_fn)(void *arg, struct service *svc);
 #define SUP_MAX_WATCHERS 4
 
+struct sup_devices;
+
 struct supervisor {
 	struct loop *loop;
 	struct manifest *m;
+	struct manifest *boot_m; /* the one stage 1 applied: its mounts and interfaces, kept */
 	char *manifest_path;
 	char *runtime_dir;
 	bool runtime_dir_from_cli;
@@ -175,6 +190,9 @@ struct supervisor {
 	char fwd_old[8];  /* its value before */
 	bool nft_missing; /* warned once: no nft, so no NAT */
 	char *newroot;	  /* RUNTIME_DIR/root: where private roots are built */
+	struct sup_devices *dev; /* machine mode: coldplug, hotplug, waits (stages/devices.c) */
+	struct path_gate *gates; /* mounts not there yet, or failed and required */
+	int ngates;
 };
 
 /* What a spawn (or an exec probe) of @svc needs besides its conf. */

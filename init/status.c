@@ -5,6 +5,7 @@
 #include "svc_internal.h"
 #include "isolate/cgroup.h"
 #include "net/ipam.h"
+#include "devices.h"
 
 #include <stdio.h>
 #include <sys/wait.h>
@@ -58,8 +59,12 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		sb_printf(sb, "%llu", (unsigned long long)s->ready_ms);
 	else
 		sb_puts(sb, "null");
-	sb_printf(sb, ", \"spawn_us\": %llu, \"modules_us\": %llu}, \"services\": [",
-		  (unsigned long long)s->spawn_us, (unsigned long long)s->modules_us);
+	sb_printf(sb, ", \"spawn_us\": %llu, \"modules_us\": %llu", (unsigned long long)s->spawn_us,
+		  (unsigned long long)s->modules_us);
+	devices_boot_json(s, sb);
+	sb_puts(sb, "}");
+	devices_status_json(s, sb);
+	sb_puts(sb, ", \"services\": [");
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];
 
@@ -106,9 +111,11 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 				  (unsigned long long)s->ready_ms);
 		else
 			sb_puts(sb, "services still starting");
-		sb_printf(sb, " (spawn work %llu.%03llums); up %llus\n\n",
+		sb_printf(sb, " (spawn work %llu.%03llums); up %llus\n",
 			  (unsigned long long)(s->spawn_us / 1000),
 			  (unsigned long long)(s->spawn_us % 1000), (unsigned long long)now / 1000);
+		devices_status_table(s, sb);
+		sb_puts(sb, "\n");
 	}
 	sb_printf(sb, "%-20s %-9s %7s %8s %-9s %-9s %9s  %s\n", "NAME", "STATE", "PID", "RESTARTS",
 		  "EXIT", "HEALTH", "SINCE", "ERROR");

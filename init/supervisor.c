@@ -197,7 +197,6 @@ int sup_load(struct supervisor *s, bool initial)
 	int err = 0;
 	struct manifest *m = manifest_load(s->manifest_path, print_err, NULL, &err);
 
-	(void)initial;
 	if (!m) {
 		log_err("%s: %s; running without services", s->manifest_path, strerror(err));
 		m = manifest_load_string("", s->manifest_path, NULL, NULL, &err);
@@ -208,6 +207,8 @@ int sup_load(struct supervisor *s, bool initial)
 			m->nerrors, m->nerrors == 1 ? "" : "s");
 	}
 	s->m = m;
+	if (initial)
+		s->boot_m = m; /* stage 1 applies it; its mounts stay what was mounted */
 	apply_system(s);
 	for (int i = 0; i < m->nsvc; i++) {
 		if (!svc_new(s, m->svcs[i])) {
@@ -301,7 +302,8 @@ int sup_reload(struct supervisor *s, struct strbuf *out)
 	}
 	for (int i = first_new; i < s->nsvc; i++)
 		svc_cmd_start(s->svcs[i]);
-	manifest_free(s->m);
+	if (s->m != s->boot_m)
+		manifest_free(s->m);
 	s->m = m;
 	apply_system(s);
 	update_hidden(s);

@@ -355,6 +355,37 @@ bool strv_contains(char *const *v, const char *s)
 	return false;
 }
 
+int strset_add(struct strset *set, const char *str)
+{
+	char *dup;
+
+	if (strv_contains(set->v, str))
+		return 0;
+	if (set->n + 1 >= set->cap) {
+		int nc = set->cap ? set->cap * 2 : 16;
+		char **v = realloc(set->v, sizeof(*v) * (size_t)nc);
+
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		set->cap = nc;
+	}
+	dup = strdup(str);
+	if (!dup)
+		return -ENOMEM;
+	set->v[set->n++] = dup;
+	set->v[set->n] = NULL;
+	return 1;
+}
+
+void strset_free(struct strset *set)
+{
+	for (int i = 0; i < set->n; i++)
+		free(set->v[i]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
 void sb_init(struct strbuf *sb)
 {
 	memset(sb, 0, sizeof(*sb));

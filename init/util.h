@@ -51,6 +51,15 @@ int split_list(const char *s, char ***list, int *n);
 int strv_len(char *const *v);
 bool strv_contains(char *const *v, const char *s);
 
+/* A small set of strings, kept NULL-terminated (a strv); linear, for tens. */
+struct strset {
+	char **v;
+	int n, cap;
+};
+/* 1 when @str was added, 0 when it was there, -ENOMEM. */
+int strset_add(struct strset *set, const char *str);
+void strset_free(struct strset *set);
+
 /* A growable, always NUL-terminated buffer. Allocation failure sets ->oom. */
 struct strbuf {
 	char *buf;

@@ -144,6 +144,6 @@ vm_kill() {
 # service printed with each line prefixed "NUCLEUS-STATUS " (see
 # tests/qemu/helpers.bash), as one line without the prefixes.
 guest_status_json() {
-	grep -oE 'NUCLEUS-STATUS .*' "$VM/console.log" 2>/dev/null | cut -d' ' -f2- |
+	tr -d '\r' <"$VM/console.log" 2>/dev/null | grep -oE 'NUCLEUS-STATUS .*' | cut -d' ' -f2- |
 		awk '/^\{"uptime_ms"/ { buf = "" } { buf = buf $0 } /\]\}$/ { last = buf } END { print last }'
 }

@@ -216,13 +216,210 @@ bool kmod_builtin(const char *builtintext, const char *name)
 	return false;
 }
 
+/* ---- modules.alias ---- */
+
+/*
+ * One [...] set at *pp against @c; moves *pp past it. 1 matched, 0 not,
+ * -1 when it is not a set (no closing ']': then '[' is a literal).
+ */
+static int glob_set(const char **pp, unsigned char c)
+{
+	const char *p = *pp + 1;
+	bool neg = false, hit = false;
+
+	if (*p == '!' || *p == '^') {
+		neg = true;
+		p++;
+	}
+	if (*p == ']') { /* first: a literal ']' */
+		hit = c == ']';
+		p++;
+	}
+	while (*p && *p != ']') {
+		unsigned char lo, hi;
+
+		if (*p == '\\' && p[1])
+			p++;
+		lo = hi = (unsigned char)*p++;
+		if (*p == '-' && p[1] && p[1] != ']') {
+			p++;
+			if (*p == '\\' && p[1])
+				p++;
+			hi = (unsigned char)*p++;
+		}
+		if (c >= lo && c <= hi)
+			hit = true;
+	}
+	if (*p != ']')
+		return -1;
+	*pp = p + 1;
+	return hit != neg;
+}
+
+bool kmod_glob(const char *p, const char *s)
+{
+	const char *star_p = NULL, *star_s = NULL;
+
+	while (*s) {
+		if (*p == '*') {
+			star_p = ++p;
+			star_s = s;
+			continue;
+		}
+		if (*p == '?') {
+			p++;
+			s++;
+			continue;
+		}
+		if (*p == '[') {
+			const char *q = p;
+			int r = glob_set(&q, (unsigned char)*s);
+
+			if (r == 1) {
+				p = q;
+				s++;
+				continue;
+			}
+			if (r == 0)
+				goto mismatch;
+		}
+		{
+			const char *np = *p == '\\' && p[1] ? p + 1 : p;
+
+			if (*np && *np == *s) {
+				p = np + 1;
+				s++;
+				continue;
+			}
+		}
+	mismatch:
+		/* the last '*' takes one more character; without one, no match */
+		if (!star_p)
+			return false;
+		p = star_p;
+		s = ++star_s;
+	}
+	while (*p == '*')
+		p++;
+	return !*p;
+}
+
+static unsigned literal_prefix(const char *pattern)
+{
+	return (unsigned)strcspn(pattern, "*?[\\");
+}
+
+static int alias_cmp(const void *a, const void *b)
+{
+	const struct kmod_alias *x = a, *y = b;
+	unsigned n = x->plen < y->plen ? x->plen : y->plen;
+	int r = memcmp(x->pattern, y->pattern, n);
+
+	return r ? r : (int)x->plen - (int)y->plen;
+}
+
+/* One "alias PATTERN MODULE" line, NUL-terminated in place; false for others. */
+static bool alias_line(char *l, struct kmod_alias *out)
+{
+	char *save = NULL, *w = strtok_r(l, " \t", &save), *pat, *mod;
+
+	if (!w || strcmp(w, "alias"))
+		return false;
+	pat = strtok_r(NULL, " \t", &save);
+	mod = strtok_r(NULL, " \t\r", &save);
+	if (!pat || !mod)
+		return false;
+	out->pattern = pat;
+	out->module = mod;
+	out->plen = literal_prefix(pat);
+	return true;
+}
+
+int kmod_aliases_parse(char *text, struct kmod_aliases *a)
+{
+	int cap = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (char *l = text; *l;) {
+		char *eol = strchrnul(l, '\n'), *next = *eol ? eol + 1 : eol;
+		struct kmod_alias one;
+
+		*eol = '\0';
+		if (alias_line(l, &one)) {
+			if (a->n == cap) {
+				int nc = cap ? cap * 2 : 256;
+				struct kmod_alias *v = realloc(a->v, (size_t)nc * sizeof(*v));
+
+				if (!v) {
+					kmod_aliases_free(a);
+					return -ENOMEM;
+				}
+				a->v = v;
+				cap = nc;
+			}
+			a->v[a->n++] = one;
+		}
+		l = next;
+	}
+	if (a->n)
+		qsort(a->v, (size_t)a->n, sizeof(*a->v), alias_cmp);
+	return 0;
+}
+
+void kmod_aliases_free(struct kmod_aliases *a)
+{
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The first entry whose literal prefix is exactly @key[0..len), or -1. */
+static int first_with_prefix(const struct kmod_aliases *a, const char *key, unsigned len)
+{
+	struct kmod_alias k = {.pattern = key, .plen = len};
+	int lo = 0, hi = a->n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (alias_cmp(&a->v[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->n && !alias_cmp(&a->v[lo], &k) ? lo : -1;
+}
+
+int kmod_aliases_match(const struct kmod_aliases *a, const char *modalias,
+		       void (*fn)(void *arg, const char *module), void *arg)
+{
+	unsigned len = (unsigned)strlen(modalias);
+	int found = 0;
+
+	/* a pattern can match only if its literal prefix starts the modalias */
+	for (unsigned l = 0; l <= len; l++) {
+		for (int i = first_with_prefix(a, modalias, l);
+		     i >= 0 && i < a->n && a->v[i].plen == l &&
+		     !memcmp(a->v[i].pattern, modalias, l);
+		     i++) {
+			if (kmod_glob(a->v[i].pattern, modalias)) {
+				fn(arg, a->v[i].module);
+				found++;
+			}
+		}
+	}
+	return found;
+}
+
 /* The system side: reading the lists, finit_module(2). */
 
 struct kmod_ctx {
 	char dir[256];
-	char *dep, *builtin; /* file contents; "" when the file is missing */
-	int dep_err, builtin_err;
-	bool dep_read, builtin_read;
+	char *dep, *builtin, *alias; /* file contents; "" when the file is missing */
+	int dep_err, builtin_err, alias_err;
+	bool dep_read, builtin_read, alias_read;
+	struct kmod_aliases aliases;
+	void (*on_insert)(void *arg, const char *module);
+	void *on_insert_arg;
 };
 
 /* The whole of a small text file; a missing one reads as empty. */
@@ -269,17 +466,26 @@ static int read_text(const char *path, char **out)
 	}
 }
 
-static int ctx_list(struct kmod_ctx *c, bool builtin, const char **text)
+enum kmod_list { KL_DEP, KL_BUILTIN, KL_ALIAS };
+
+/* The text of one list of the modules directory, read on first use. */
+static int ctx_list(struct kmod_ctx *c, enum kmod_list which, const char **text)
 {
+	static const char *const files[] = {"modules.dep", "modules.builtin", "modules.alias"};
 	char path[sizeof(c->dir) + 32];
-	bool *done = builtin ? &c->builtin_read : &c->dep_read;
-	char **buf = builtin ? &c->builtin : &c->dep;
-	int *err = builtin ? &c->builtin_err : &c->dep_err;
+	bool *done = which == KL_DEP	   ? &c->dep_read
+		     : which == KL_BUILTIN ? &c->builtin_read
+					   : &c->alias_read;
+	char **buf = which == KL_DEP ? &c->dep : which == KL_BUILTIN ? &c->builtin : &c->alias;
+	int *err = which == KL_DEP	 ? &c->dep_err
+		   : which == KL_BUILTIN ? &c->builtin_err
+					 : &c->alias_err;
 
 	if (!*done) {
-		snprintf(path, sizeof(path), "%s/%s", c->dir,
-			 builtin ? "modules.builtin" : "modules.dep");
+		snprintf(path, sizeof(path), "%s/%s", c->dir, files[which]);
 		*err = read_text(path, buf);
+		if (!*err && which == KL_ALIAS)
+			*err = kmod_aliases_parse(*buf, &c->aliases);
 		*done = true;
 	}
 	*text = *buf;
@@ -305,6 +511,46 @@ static void ctx_free(struct kmod_ctx *c)
 {
 	free(c->dep);
 	free(c->builtin);
+	free(c->alias);
+	kmod_aliases_free(&c->aliases);
+}
+
+struct kmod_ctx *kmod_open(const char *moddir, struct nerr *e)
+{
+	struct kmod_ctx *c = malloc(sizeof(*c));
+	int err = c ? ctx_init(c, moddir) : -ENOMEM;
+
+	if (err) {
+		free(c);
+		nerr_set(e, "modules", -err, "modules directory: %s", strerror(-err));
+		return NULL;
+	}
+	return c;
+}
+
+void kmod_on_insert(struct kmod_ctx *c, void (*fn)(void *arg, const char *module), void *arg)
+{
+	c->on_insert = fn;
+	c->on_insert_arg = arg;
+}
+
+void kmod_close(struct kmod_ctx *c)
+{
+	if (!c)
+		return;
+	ctx_free(c);
+	free(c);
+}
+
+int kmod_ctx_lookup(struct kmod_ctx *c, const char *modalias,
+		    void (*fn)(void *arg, const char *module), void *arg)
+{
+	const char *text;
+	int err = ctx_list(c, KL_ALIAS, &text);
+
+	if (err)
+		return err;
+	return kmod_aliases_match(&c->aliases, modalias, fn, arg);
 }
 
 /* /sys/module/NAME: loaded, or built in with parameters; either way there. */
@@ -337,38 +583,80 @@ static int kmod_insert(struct kmod_ctx *c, const char *name, const char *rel, st
 	if (err)
 		return nerr_set(e, "modules", err, "%s: load %s: %s", name, rel, strerror(err));
 	log_debug("module %s loaded", mod);
+	if (c->on_insert)
+		c->on_insert(c->on_insert_arg, mod);
 	return 0;
 }
 
-static int kmod_ctx_load(struct kmod_ctx *c, const char *name, struct nerr *e)
+/* The module @name, its dependencies first; 1 when modules.dep has no such module. */
+static int load_module(struct kmod_ctx *c, const char *name, const char *text, struct nerr *e)
 {
-	char norm[KMOD_NAME_MAX], **paths;
-	const char *text;
-	int err;
+	char **paths;
+	int err = kmod_deps(text, name, &paths);
 
-	kmod_name_norm(norm, name, sizeof(norm));
-	if (*norm && kmod_present(norm))
-		return 0;
-	err = ctx_list(c, false, &text);
-	if (err)
-		return nerr_set(e, "modules", -err, "%s: %s/modules.dep: %s", name, c->dir,
-				strerror(-err));
-	err = kmod_deps(text, name, &paths);
-	if (err == -ENOENT) {
-		err = ctx_list(c, true, &text);
-		if (!err && kmod_builtin(text, name)) {
-			log_debug("module %s is built in", norm);
-			return 0;
-		}
-		return nerr_set(e, "modules", ENOENT,
-				"%s: not found in %s/modules.dep or modules.builtin", name, c->dir);
-	}
+	if (err == -ENOENT)
+		return 1;
 	if (err)
 		return nerr_set(e, "modules", -err, "%s: modules.dep: %s", name, strerror(-err));
 	for (char **p = paths; *p && !err; p++)
 		err = kmod_insert(c, name, *p, e);
 	free(paths);
 	return err;
+}
+
+struct alias_load {
+	struct kmod_ctx *c;
+	const char *alias, *dep;
+	struct nerr *e;
+	int err, n;
+};
+
+static void load_aliased(void *arg, const char *module)
+{
+	struct alias_load *a = arg;
+	struct nerr one = {0};
+	int err = load_module(a->c, module, a->dep, &one);
+
+	a->n++;
+	if (err == 1)
+		err = nerr_set(&one, "modules", ENOENT, "%s: %s (for %s) is not in modules.dep",
+			       module, module, a->alias);
+	if (err && !a->err) {
+		a->err = err;
+		*a->e = one;
+	}
+}
+
+int kmod_ctx_load(struct kmod_ctx *c, const char *name, struct nerr *e)
+{
+	char norm[KMOD_NAME_MAX];
+	struct alias_load a = {.c = c, .alias = name, .e = e};
+	const char *text;
+	int err;
+
+	kmod_name_norm(norm, name, sizeof(norm));
+	if (*norm && kmod_present(norm))
+		return 0;
+	err = ctx_list(c, KL_DEP, &text);
+	if (err)
+		return nerr_set(e, "modules", -err, "%s: %s/modules.dep: %s", name, c->dir,
+				strerror(-err));
+	err = load_module(c, name, text, e);
+	if (err != 1)
+		return err;
+	a.dep = text;
+	err = ctx_list(c, KL_BUILTIN, &text);
+	if (!err && kmod_builtin(text, name)) {
+		log_debug("module %s is built in", norm);
+		return 0;
+	}
+	/* not a module's name: maybe an alias ("fs-ext4", a device's modalias) */
+	err = kmod_ctx_lookup(c, name, load_aliased, &a);
+	if (err > 0)
+		return a.err;
+	return nerr_set(e, "modules", ENOENT,
+			"%s: not found in %s/modules.dep, modules.builtin or modules.alias", name,
+			c->dir);
 }
 
 int kmod_load(const char *name, const char *moddir, struct nerr *e)

@@ -25,7 +25,46 @@ int kmod_load(const char *name, const char *moddir, struct nerr *e);
  */
 int kmod_load_all(char *const *names, const char *moddir, struct nerr *e);
 
+/*
+ * A modules directory kept open across loads: its lists are read once.
+ * kmod_ctx_load() takes a module name or an alias ("fs-ext4",
+ * "pci:v00001AF4d00001000sv..."): an alias loads every module whose
+ * modules.alias pattern matches it, as modprobe does.
+ */
+struct kmod_ctx;
+struct kmod_ctx *kmod_open(const char *moddir, struct nerr *e);
+void kmod_close(struct kmod_ctx *c);
+int kmod_ctx_load(struct kmod_ctx *c, const char *name, struct nerr *e);
+/* @fn hears the name of each module inserted through @c (not those already there). */
+void kmod_on_insert(struct kmod_ctx *c, void (*fn)(void *arg, const char *module), void *arg);
+/* The modules @modalias asks for: @fn for each (once each), their count, or -errno. */
+int kmod_ctx_lookup(struct kmod_ctx *c, const char *modalias,
+		    void (*fn)(void *arg, const char *module), void *arg);
+
 /* The pure parts, unit tested. */
+
+/*
+ * struct kmod_aliases - modules.alias ("alias PATTERN MODULE" lines) parsed
+ * in place and sorted by each pattern's literal prefix (up to its first
+ * wildcard), so that a device's modalias is matched against the few
+ * patterns whose prefix it starts with, not against all of them.
+ */
+struct kmod_alias {
+	const char *pattern, *module;
+	unsigned plen; /* literal prefix */
+};
+struct kmod_aliases {
+	struct kmod_alias *v;
+	int n;
+};
+/* Parses @text (modified: NULs are written into it). 0 or -ENOMEM. */
+int kmod_aliases_parse(char *text, struct kmod_aliases *a);
+void kmod_aliases_free(struct kmod_aliases *a);
+/* fnmatch(@pattern, @s, 0) as modules.alias needs it: * ? [...] and \\ escapes. */
+bool kmod_glob(const char *pattern, const char *s);
+/* Calls @fn for every module whose pattern (kmod_glob) matches @modalias; their count. */
+int kmod_aliases_match(const struct kmod_aliases *a, const char *modalias,
+		       void (*fn)(void *arg, const char *module), void *arg);
 
 /* Copies the module name with '-' as '_' (the kernel's own spelling). */
 void kmod_name_norm(char *dst, const char *src, size_t size);

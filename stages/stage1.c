@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * stage1.c - early boot of a real machine: the API file systems, the kernel
- * command line, hostname, sysctls and the manifest's mounts.
+ * command line, hostname, sysctls; the drivers, interfaces and mounts
+ * through devices.c.
  *
  * Only what is not mounted yet is mounted, so the same code is harmless in
  * an initramfs that already did some of it.
  */
 #include "stages.h"
 #include "isolate/cgroup.h"
-#include "kmod.h"
-#include "net/iface.h"
+#include "devices.h"
 #include "powerbtn.h"
 #include "util.h"
 #include "watchdog.h"
@@ -230,43 +230,6 @@ static void apply_sysctl(const struct sysctl_conf *sc)
 		log_debug("sysctl %s = %s", sc->key, sc->value);
 }
 
-static int apply_mount(const struct mount_conf *mc)
-{
-	char data[1024];
-	unsigned long fl;
-	int r;
-
-	r = mount_options_parse(mc->options, &fl, data, sizeof(data));
-	if (r)
-		return r;
-	r = mkdir_p(mc->where, 0755);
-	if (r)
-		return r;
-	if (mount(mc->what, mc->where, mc->type, fl, data[0] ? data : NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Loopback always; then each [interface.NAME]; then resolv.conf from dns. */
-void stage1_network(const struct manifest *m)
-{
-	struct nerr e = {0};
-
-	if (iface_loopback_up(&e))
-		log_err("%s: %s", e.step, e.what);
-	for (int i = 0; i < m->niface; i++) {
-		const struct iface_conf *ic = &m->ifaces[i];
-
-		if (iface_apply(ic, &e)) {
-			log_err("[interface.%s]: %s: %s", ic->name, e.step, e.what);
-			continue;
-		}
-		log_info("interface %s configured", ic->name);
-		if (ic->dns && iface_write_resolv(ic->dns, "/etc/resolv.conf", &e))
-			log_warn("[interface.%s]: dns not written (%s)", ic->name, e.what);
-	}
-}
-
 static void on_powerbtn(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)l;
@@ -292,6 +255,7 @@ void stage1_devices(struct supervisor *s)
 		if (loop_add_fd(s->loop, fds[i], EPOLLIN, on_powerbtn, s))
 			log_warn("power button: cannot watch fd %d", fds[i]);
 	log_debug("power button: %d input device%s", n, n == 1 ? "" : "s");
+	devices_watch(s);
 	if (!s->m->sys.watchdog)
 		return;
 	s->wdog_fd = wdog_open(s->m->sys.watchdog,
@@ -308,36 +272,19 @@ void stage1_devices(struct supervisor *s)
 int stage1_apply(struct supervisor *s)
 {
 	struct manifest *m = s->m;
-	struct nerr e = {0};
+	uint64_t t0;
+	int r;
 
 	if (m->sys.hostname && sethostname(m->sys.hostname, strlen(m->sys.hostname)) < 0)
 		log_err("hostname %s: %s", m->sys.hostname, strerror(errno));
 	/* modules first: interfaces, disks and the power button need their drivers */
-	uint64_t t0 = now_us();
-	if (m->sys.modules)
-		kmod_load_all(m->sys.modules, NULL, &e); /* logs each failure itself */
-	s->modules_us = now_us() - t0;
-	t0 = sup_phase(s, BP_MODULES, t0);
+	devices_modules(s); /* accounts its own phases */
+	t0 = now_us();
 	for (int i = 0; i < m->nsysctl; i++)
 		apply_sysctl(&m->sysctls[i]);
-	stage1_network(m);
+	devices_network(s);
 	t0 = sup_phase(s, BP_NETWORK, t0);
-	for (int i = 0; i < m->nmount; i++) {
-		const struct mount_conf *mc = &m->mounts[i];
-		int r = apply_mount(mc);
-
-		if (!r) {
-			log_info("mounted %s on %s (%s)", mc->what, mc->where, mc->type);
-			continue;
-		}
-		log_err("[mount.%s]: mount %s on %s (%s): %s", mc->name, mc->what, mc->where,
-			mc->type, strerror(-r));
-		if (mc->required) {
-			log_err("boot stopped: required mount %s failed; no service is started",
-				mc->name);
-			return -1;
-		}
-	}
+	r = devices_mounts(s);
 	sup_phase(s, BP_DISKS, t0);
-	return 0;
+	return r;
 }

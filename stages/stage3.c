@@ -6,6 +6,7 @@
  * ends instead and nucleus-init exits.
  */
 #include "stages.h"
+#include "devices.h"
 #include "watchdog.h"
 
 #include <mntent.h>
@@ -17,9 +18,13 @@
 
 static void unmount_manifest(struct supervisor *s)
 {
-	for (int i = s->m->nmount - 1; i >= 0; i--) {
-		const struct mount_conf *mc = &s->m->mounts[i];
+	const struct manifest *m = s->boot_m ? s->boot_m : s->m;
 
+	for (int i = m->nmount - 1; i >= 0; i--) {
+		const struct mount_conf *mc = &m->mounts[i];
+
+		if (!devices_mounted(s, i))
+			continue;
 		if (umount2(mc->where, 0) == 0) {
 			log_info("unmounted %s", mc->where);
 			continue;

@@ -11,14 +11,13 @@
 /* Mounts /proc /sys /dev /dev/pts /dev/shm /run and cgroup2, where missing. */
 void stage1_early(void);
 /*
- * Applies [system] hostname, [sysctl], [mount.*] (and, with later issues,
- * modules and interfaces). Returns -1 when a required mount failed: the boot
+ * Applies [system] hostname, modules and coldplug, [sysctl], the
+ * [interface.*] and the [mount.*] (what waits for its device goes on in
+ * the loop: devices.h). Returns -1 when a required mount failed: the boot
  * stops there.
  */
 int stage1_apply(struct supervisor *s);
-/* Loopback, [interface.*] and resolv.conf. */
-void stage1_network(const struct manifest *m);
-/* As PID 1 of a machine: the power button and the watchdog join the loop. */
+/* As PID 1 of a machine: uevents, the power button and the watchdog join the loop. */
 void stage1_devices(struct supervisor *s);
 /* Reads nucleus.manifest= and nucleus.debug from /proc/cmdline. */
 void stage1_cmdline(char **manifest, bool *debug);

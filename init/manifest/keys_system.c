@@ -15,6 +15,8 @@ void mf_sys_defaults(struct sys_conf *s)
 	s->shutdown_timeout_ms = 10000;
 	s->on_empty = POWER_STAY;
 	s->watchdog_interval_ms = 10000;
+	s->coldplug = true;
+	s->device_timeout_ms = 10000;
 }
 
 /* ---- [system] keys ---- */
@@ -94,6 +96,20 @@ static int y_watchdog_interval(struct loader *L, void *obj, const char *v, const
 	return 0;
 }
 
+static int y_coldplug(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_bool(&c->coldplug, v, why);
+}
+
+static int y_device_timeout(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_dur(&c->device_timeout_ms, v, why);
+}
+
 static const struct key_def sys_keys[] = {
 	{"hostname", y_hostname, 0, false},
 	{"modules", y_modules, 0, true},
@@ -103,17 +119,29 @@ static const struct key_def sys_keys[] = {
 	{"on_empty", y_on_empty, 0, false},
 	{"watchdog", y_watchdog, 0, false},
 	{"watchdog_interval", y_watchdog_interval, 0, false},
+	{"coldplug", y_coldplug, 0, false},
+	{"device_timeout", y_device_timeout, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};
 
 /* ---- [mount.NAME] keys ---- */
 
+/* LABEL=... names a file system label; UUID=... hex digits in groups by '-'. */
 static int m_what(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct mount_conf);
 	(void)L;
-	(void)why;
+	if (!strncmp(v, "LABEL=", 6) && (!v[6] || strlen(v + 6) > 255)) {
+		*why = "LABEL= needs a label of 1 to 255 bytes";
+		return -EINVAL;
+	}
+	if (!strncmp(v, "UUID=", 5) &&
+	    (!v[5] || strlen(v + 5) > 36 ||
+	     strspn(v + 5, "0123456789abcdefABCDEF-") != strlen(v + 5))) {
+		*why = "UUID= needs hex digits and '-', as blkid prints them";
+		return -EINVAL;
+	}
 	return mf_put_str(&c->what, v);
 }
 

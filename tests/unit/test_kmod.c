@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -207,7 +208,9 @@ static void test_load_missing(void **state)
 	assert_string_equal(e.step, "modules");
 	assert_int_equal(e.err, ENOENT);
 	snprintf(want, sizeof(want),
-		 "nucleus-fake-missing: not found in %s/modules.dep or modules.builtin", dir);
+		 "nucleus-fake-missing: not found in %s/modules.dep, modules.builtin or "
+		 "modules.alias",
+		 dir);
 	assert_string_equal(e.what, want);
 }
 
@@ -230,8 +233,9 @@ static void test_load_no_lists(void **state)
 
 	(void)state;
 	assert_int_equal(kmod_load("nucleus_fake_top", "/nonexistent/nucleus", &e), -ENOENT);
-	assert_string_equal(e.what, "nucleus_fake_top: not found in "
-				    "/nonexistent/nucleus/modules.dep or modules.builtin");
+	assert_string_equal(e.what,
+			    "nucleus_fake_top: not found in "
+			    "/nonexistent/nucleus/modules.dep, modules.builtin or modules.alias");
 }
 
 static void test_load_all_first_error(void **state)
@@ -262,14 +266,229 @@ static void test_load_all_first_error(void **state)
 	assert_int_equal(kmod_load_all(NULL, dir, &e), 0);
 }
 
+/* ---- modules.alias, against the real one of the kernel in build/kernel ---- */
+
+static char *real_aliases(void)
+{
+	char ver[128] = "", path[512], *text;
+	FILE *fp = fopen("build/kernel/VERSION", "re");
+	long n;
+
+	if (!fp || !fgets(ver, sizeof(ver), fp))
+		fail_msg("build/kernel/VERSION: run make kernel (the alias tests use its "
+			 "modules.alias)");
+	fclose(fp);
+	ver[strcspn(ver, "\n")] = '\0';
+	snprintf(path, sizeof(path), "build/kernel/lib/modules/%s/modules.alias", ver);
+	fp = fopen(path, "re");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = malloc((size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	text[n] = '\0';
+	fclose(fp);
+	return text;
+}
+
+struct hits {
+	char mod[16][64];
+	int n;
+};
+
+static void collect(void *arg, const char *module)
+{
+	struct hits *h = arg;
+
+	if (h->n < 16)
+		snprintf(h->mod[h->n++], sizeof(h->mod[0]), "%s", module);
+}
+
+static bool has(const struct hits *h, const char *m)
+{
+	for (int i = 0; i < h->n; i++)
+		if (!strcmp(h->mod[i], m))
+			return true;
+	return false;
+}
+
+/* What the harness's devices say, and what must load for them. */
+static void test_aliases_real(void **state)
+{
+	static const struct {
+		const char *modalias, *module;
+	} cases[] = {
+		{"pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", "virtio_pci"},
+		{"pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00", "virtio_pci"},
+		{"virtio:d00000001v00001AF4", "virtio_net"},
+		{"virtio:d00000002v00001AF4", "virtio_blk"},
+		{"virtio:d00000003v00001AF4", "virtio_console"},
+		{"acpi:LNXPWRBN:", "button"},
+		{"input:b0019v0000p0001e0000-e0,1,k74,ramlsfw", "evdev"},
+		{"pci:v00008086d000025ABsv00001AF4sd00001100bc08sc80i00", "i6300esb"},
+		{"fs-ext4", "ext4"},
+		{"fs-vfat", "vfat"},
+	};
+	char *text = real_aliases();
+	struct kmod_aliases a;
+
+	(void)state;
+	assert_int_equal(kmod_aliases_parse(text, &a), 0);
+	assert_true(a.n > 10000);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct hits h = {.n = 0};
+
+		kmod_aliases_match(&a, cases[i].modalias, collect, &h);
+		if (!has(&h, cases[i].module))
+			fail_msg("%s did not match %s (%d matches)", cases[i].modalias,
+				 cases[i].module, h.n);
+	}
+	{
+		struct hits h = {.n = 0};
+
+		assert_int_equal(
+			kmod_aliases_match(&a, "nucleus:nothing-asks-for-this", collect, &h), 0);
+	}
+	kmod_aliases_free(&a);
+	free(text);
+}
+
+static void brute(const struct kmod_aliases *a, const char *modalias, struct hits *h)
+{
+	for (int i = 0; i < a->n; i++)
+		if (fnmatch(a->v[i].pattern, modalias, 0) == 0)
+			collect(h, a->v[i].module);
+}
+
+/* The prefix index finds exactly what trying every pattern finds. */
+static void test_aliases_index_is_exact(void **state)
+{
+	static const char *const probes[] = {
+		"pci:v00008086d00007010sv00001AF4sd00001100bc01sc01i80", /* PIIX IDE */
+		"pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00",
+		"usb:v046Dp0825d0010dcEFdsc02dp01ic0Eisc01ip00in00",
+		"cpu:type:x86,ven0000fam0006mod003F:feature:,0000,0001,0002,0003,0004,0005,0006",
+		"acpi:PNP0303:",
+		"platform:i8042",
+		"serio:ty01pr00id00ex00",
+		"dmi:bvnSeaBIOS:bvr1.16:bd04/01/2014:svnQEMU:pnStandardPC",
+		"of:NfooTbarCvendor,chip",
+		"",
+	};
+	char *text = real_aliases();
+	struct kmod_aliases a;
+
+	(void)state;
+	assert_int_equal(kmod_aliases_parse(text, &a), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+		struct hits fast = {.n = 0}, slow = {.n = 0};
+
+		kmod_aliases_match(&a, probes[i], collect, &fast);
+		brute(&a, probes[i], &slow);
+		assert_int_equal(fast.n, slow.n);
+		for (int k = 0; k < slow.n; k++)
+			if (!has(&fast, slow.mod[k]))
+				fail_msg("%s: the index missed %s", probes[i], slow.mod[k]);
+	}
+	kmod_aliases_free(&a);
+	free(text);
+}
+
+/* Some strings a pattern should and should not match: its wildcards filled in. */
+static void fill(const char *pat, const char *with, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = pat; *p && o + 8 < size; p++) {
+		if (*p == '*' || *p == '?') {
+			o += (size_t)snprintf(out + o, size - o, "%s", *p == '*' ? with : "Z");
+		} else if (*p == '[') {
+			const char *e = strchr(p + 1, ']');
+
+			out[o++] = p[1] && p[1] != '!' && p[1] != '^' ? p[1] : 'q';
+			if (e)
+				p = e;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* kmod_glob() says what glibc's fnmatch() says, on every real pattern. */
+static void test_glob_is_fnmatch(void **state)
+{
+	static const char *const odd[][2] = {
+		{"[!a]x", "bx"},     {"[!a]x", "ax"}, {"[]]", "]"},   {"[]a]", "a"},
+		{"[a-]", "-"},	     {"[a-c]", "b"},  {"[a-c]", "d"}, {"\\*", "*"},
+		{"\\*", "x"},	     {"a[", "a["},    {"a[b", "a[b"}, {"*a*b*c", "xaybzc"},
+		{"*a*b*c", "xaybz"}, {"", ""},	      {"*", ""},      {"?", ""},
+		{"a*", "a"},	     {"[^x]", "y"},   {"[\\]]", "]"}, {"**b", "ab"},
+	};
+	char *text = real_aliases();
+	struct kmod_aliases a;
+	char buf[1024];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(odd); i++)
+		if (kmod_glob(odd[i][0], odd[i][1]) != (fnmatch(odd[i][0], odd[i][1], 0) == 0))
+			fail_msg("'%s' against '%s'", odd[i][0], odd[i][1]);
+	assert_int_equal(kmod_aliases_parse(text, &a), 0);
+	for (int i = 0; i < a.n; i++) {
+		static const char *const with[] = {"", "x", "00001AF4", "*:"};
+
+		for (size_t w = 0; w < ARRAY_SIZE(with); w++) {
+			fill(a.v[i].pattern, with[w], buf, sizeof(buf));
+			if (kmod_glob(a.v[i].pattern, buf) !=
+			    (fnmatch(a.v[i].pattern, buf, 0) == 0))
+				fail_msg("'%s' against '%s'", a.v[i].pattern, buf);
+			buf[strlen(buf) / 2] = '#';
+			if (kmod_glob(a.v[i].pattern, buf) !=
+			    (fnmatch(a.v[i].pattern, buf, 0) == 0))
+				fail_msg("'%s' against '%s'", a.v[i].pattern, buf);
+		}
+	}
+	kmod_aliases_free(&a);
+	free(text);
+}
+
+static void test_aliases_parse_odd_lines(void **state)
+{
+	char text[] = "# a comment\n\nalias\nalias onlypattern\nnotalias x y\n"
+		      "alias  spaced:*   spaced_mod  \nalias exact exact_mod";
+	struct kmod_aliases a;
+	struct hits h = {.n = 0};
+
+	(void)state;
+	assert_int_equal(kmod_aliases_parse(text, &a), 0);
+	assert_int_equal(a.n, 2);
+	kmod_aliases_match(&a, "spaced:anything", collect, &h);
+	kmod_aliases_match(&a, "exact", collect, &h);
+	kmod_aliases_match(&a, "exactly", collect, &h);
+	assert_int_equal(h.n, 2);
+	assert_true(has(&h, "spaced_mod") && has(&h, "exact_mod"));
+	kmod_aliases_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),	      cmocka_unit_test(test_deps_chain),
-		cmocka_unit_test(test_deps_diamond),  cmocka_unit_test(test_deps_edges),
-		cmocka_unit_test(test_builtin),	      cmocka_unit_test(test_load_builtin),
-		cmocka_unit_test(test_load_missing),  cmocka_unit_test(test_load_missing_file),
-		cmocka_unit_test(test_load_no_lists), cmocka_unit_test(test_load_all_first_error),
+		cmocka_unit_test(test_glob_is_fnmatch),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_deps_chain),
+		cmocka_unit_test(test_deps_diamond),
+		cmocka_unit_test(test_deps_edges),
+		cmocka_unit_test(test_builtin),
+		cmocka_unit_test(test_load_builtin),
+		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_no_lists),
+		cmocka_unit_test(test_load_all_first_error),
+		cmocka_unit_test(test_aliases_real),
+		cmocka_unit_test(test_aliases_index_is_exact),
+		cmocka_unit_test(test_aliases_parse_odd_lines),
 	};
 
 	/* One fake modules directory for the whole group. */

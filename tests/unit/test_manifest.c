@@ -243,6 +243,8 @@ static void test_minimal_and_defaults(void **state)
 	assert_true(m->sys.shutdown_timeout_ms == 10000);
 	assert_int_equal(m->sys.on_empty, POWER_STAY);
 	assert_true(m->sys.watchdog_interval_ms == 10000);
+	assert_true(m->sys.coldplug);
+	assert_true(m->sys.device_timeout_ms == 10000);
 	assert_null(m->sys.runtime_dir);
 	assert_null(m->sys.hostname);
 	assert_string_equal(m->path, PATH);
@@ -1315,8 +1317,11 @@ static void test_system(void **state)
 	(void)state;
 	m = load_ok("[system]\nhostname = box\nmodules = virtio_net e1000\nlog_level = debug\n"
 		    "runtime_dir = /run/n\nshutdown_timeout = 30s\non_empty = poweroff\n"
-		    "watchdog = /dev/watchdog\nwatchdog_interval = 5s\n");
+		    "watchdog = /dev/watchdog\nwatchdog_interval = 5s\ncoldplug = no\n"
+		    "device_timeout = 90s\n");
 	assert_false(m->sys_invalid);
+	assert_false(m->sys.coldplug);
+	assert_true(m->sys.device_timeout_ms == 90000);
 	assert_string_equal(m->sys.hostname, "box");
 	assert_int_equal(strv_len(m->sys.modules), 2);
 	assert_int_equal(m->sys.log_level, LOG_DEBUG);
@@ -1328,11 +1333,17 @@ static void test_system(void **state)
 	manifest_free(m);
 
 	static const char *const bad[] = {
-		"log_level = verbose",	   "on_empty = explode",
-		"shutdown_timeout = soon", "runtime_dir = run/n",
-		"watchdog = dev/watchdog", "watchdog_interval = 500ms",
-		"hostname = a/b",	   "nonsense = 1",
+		"log_level = verbose",
+		"on_empty = explode",
+		"shutdown_timeout = soon",
+		"runtime_dir = run/n",
+		"watchdog = dev/watchdog",
+		"watchdog_interval = 500ms",
+		"hostname = a/b",
+		"nonsense = 1",
 		"modules = a/b",
+		"coldplug = maybe",
+		"device_timeout = forever",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char t[256];
@@ -1429,6 +1440,19 @@ static void test_mount_sections(void **state)
 	manifest_free(m);
 	m = load_one_error("[mount.a/b]\nwhat = tmpfs\nwhere = /x\ntype = tmpfs\n", 1,
 			   "mount name");
+	manifest_free(m);
+
+	/* by label or UUID, as blkid prints them */
+	m = load_ok("[mount.a]\nwhat = LABEL=data disk\nwhere = /a\ntype = ext4\n"
+		    "[mount.b]\nwhat = UUID=0b1cb2e4-5f06-4a7b-8c9d-0e1f2a3b4c5d\nwhere = /b\n"
+		    "type = ext4\n[mount.c]\nwhat = UUID=1234-ABCD\nwhere = /c\ntype = vfat\n");
+	assert_string_equal(m->mounts[0].what, "LABEL=data disk");
+	assert_string_equal(m->mounts[2].what, "UUID=1234-ABCD");
+	manifest_free(m);
+	m = load_one_error("[mount.x]\nwhat = LABEL=\nwhere = /x\ntype = ext4\n", 2, "LABEL=");
+	manifest_free(m);
+	m = load_one_error("[mount.x]\nwhat = UUID=not-a-uuid\nwhere = /x\ntype = ext4\n", 2,
+			   "UUID=");
 	manifest_free(m);
 }
 
@@ -1623,7 +1647,8 @@ static void test_duplicate_section_one_error(void **state)
 static void test_nul_byte(void **state)
 {
 	char path[] = "/tmp/nucleus-test-XXXXXX";
-	static const char text[] = "[service.b]\nexec = /bin/true\n[service.a]\nexec = /bin/tr\0ue x\n";
+	static const char text[] =
+		"[service.b]\nexec = /bin/true\n[service.a]\nexec = /bin/tr\0ue x\n";
 	int fd = mkstemp(path), err = 0;
 	struct cap c = {0};
 	struct manifest *m;

@@ -133,14 +133,20 @@ static void test_json_exact(void **state)
 		", \"services\": [\n"
 		"  {\"name\": \"web\", \"state\": \"ready\", \"pid\": 42, \"restarts\": 0, "
 		"\"exit_status\": null, \"health\": \"healthy\", \"since_ms\": 980, "
-		"\"status_text\": \"serving \\\"all\\\" requests\", \"error\": null, \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null, \"address\": null},\n"
+		"\"status_text\": \"serving \\\"all\\\" requests\", \"error\": null, "
+		"\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
+		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null},\n"
 		"  {\"name\": \"db\", \"state\": \"failed\", \"pid\": null, \"restarts\": 5, "
 		"\"exit_status\": \"SIGKILL\", \"health\": \"unhealthy\", \"since_ms\": 12345, "
 		"\"status_text\": null, "
-		"\"error\": \"volumes: \\\"/srv/data\\\": No such file\\nor directory\\\\\", \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null, \"address\": null},\n"
+		"\"error\": \"volumes: \\\"/srv/data\\\": No such file\\nor directory\\\\\", "
+		"\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
+		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null},\n"
 		"  {\"name\": \"job\", \"state\": \"exited\", \"pid\": null, \"restarts\": 0, "
 		"\"exit_status\": 3, \"health\": \"unknown\", \"since_ms\": 0, "
-		"\"status_text\": null, \"error\": null, \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null, \"address\": null}]}\n");
+		"\"status_text\": null, \"error\": null, \"memory_current\": null, "
+		"\"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": "
+		"null, \"address\": null}]}\n");
 	sb_free(&sb);
 }
 
@@ -158,10 +164,13 @@ static void test_json_only_one(void **state)
 	sb_init(&sb);
 	sup_status_json(&f->sup, f->svc[1], &sb);
 	rest = skip_uptime(sb.buf);
-	assert_string_equal(rest, ", \"services\": [\n"
-				  "  {\"name\": \"db\", \"state\": \"backoff\", \"pid\": null, "
-				  "\"restarts\": 2, \"exit_status\": 1, \"health\": \"unknown\", "
-				  "\"since_ms\": 7, \"status_text\": null, \"error\": null, \"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": null, \"address\": null}]}\n");
+	assert_string_equal(rest,
+			    ", \"services\": [\n"
+			    "  {\"name\": \"db\", \"state\": \"backoff\", \"pid\": null, "
+			    "\"restarts\": 2, \"exit_status\": 1, \"health\": \"unknown\", "
+			    "\"since_ms\": 7, \"status_text\": null, \"error\": null, "
+			    "\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
+			    "\"cpu_usage_us\": null, \"tasks\": null, \"address\": null}]}\n");
 	sb_free(&sb);
 }
 

@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# Devices without a modules line. Boot A: coldplug loads the drivers of what
+# qemu/run attaches (eth0, two disks, the power button, the i6300esb
+# watchdog); an ext4 disk is mounted by LABEL= and serves a page over eth0,
+# a vfat one by UUID=; a mount whose device never comes fails after
+# device_timeout while the services that do not need it run; the power
+# button powers off cleanly. Boot B: a guest with no disk gets one hot-added
+# over QMP; its driver is loaded then, and the waiting mount and the service
+# that needs it go on.
+
+load helpers
+
+setup_file() {
+	qt_setup_file
+	mkdir -p "$QT_DIR/www"
+	echo 'served from the disk labelled appdata' >"$QT_DIR/www/index.html"
+	truncate -s 32M "$QT_DIR/app.img"
+	mkfs.ext4 -q -F -L appdata -d "$QT_DIR/www" "$QT_DIR/app.img"
+	truncate -s 16M "$QT_DIR/fat.img"
+	mkfs.vfat -n SCRATCH -i 2024C0DE "$QT_DIR/fat.img" >/dev/null
+	cat >"$QT_DIR/devices.ini" <<'INI'
+[system]
+hostname = devices
+; no modules line: coldplug finds virtio_pci, virtio_net, virtio_blk, button,
+; evdev and i6300esb itself
+watchdog = /dev/watchdog
+watchdog_interval = 1s
+device_timeout = 4s
+
+[interface.eth0]
+address = 10.0.2.15/24
+gateway = 10.0.2.2
+
+[mount.app]
+what = LABEL=appdata
+where = /srv/app
+type = ext4
+options = ro
+
+[mount.scratch]
+what = UUID=2024-c0de
+where = /scratch
+type = vfat
+
+[mount.ghost]
+; no disk has this label: waits device_timeout, then fails
+what = LABEL=never-there
+where = /ghost
+type = ext4
+
+[service.web]
+exec = /usr/sbin/httpd -f -p 80 -h /www
+volumes = /srv/app:/www
+capabilities = NET_BIND_SERVICE
+ready = tcp:127.0.0.1:80
+
+[service.fat]
+type = oneshot
+volumes = /scratch:/scratch:rw
+exec = /bin/sh -c 'echo written >/scratch/note && echo "FAT $(cat /scratch/note)"'
+stdout = console
+
+[service.ghostly]
+; its volume is under the mount that never comes: it must fail with it
+volumes = /ghost:/data
+exec = /bin/sleep 600
+
+[service.outlive]
+; outlive the watchdog's 6 s timeout: an unfed i6300esb resets the guest
+type = oneshot
+isolate = no
+exec = /bin/sh -c 'sleep 8; echo "outlived the watchdog"'
+stdout = console
+INI
+	printf '%s' "$QT_REPORTER" >>"$QT_DIR/devices.ini"
+	qt_image devices "$QT_DIR/devices.ini"
+	qt_free_port
+	export PORT IMG
+	qt_boot devices -p "$PORT:80" -d "$QT_DIR/app.img" -d "$QT_DIR/fat.img"
+	export VM
+}
+teardown_file() {
+	vm_kill
+	qt_teardown_file
+}
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		echo "--- console of $VM:"
+		tail -n 60 "$VM/run.log" 2>/dev/null || true
+	fi
+}
+
+@test "devices: coldplug loads the drivers; eth0 and a disk by LABEL= serve a page" {
+	# the ghost mount's failure must not end the waits below
+	export WAIT_FAIL_RE='Kernel panic - not syncing'
+	wait_console 'coldplug: [0-9]+ modules for [0-9]+ devices' 60
+	for m in virtio_pci virtio_net virtio_blk button evdev i6300esb; do
+		grep -E 'coldplug: .*modules' "$VM/console.log" | grep -qw "$m"
+	done
+	grep -q 'interface eth0 configured' "$VM/console.log"
+	wait_console 'mounted LABEL=appdata \(/dev/vd[a-z]\) on /srv/app \(ext4\)' 30
+	wait_http "$PORT" / 'served from the disk labelled appdata' 60
+	wait_console 'watchdog /dev/watchdog: timeout [0-9]+s, ping every 1s' 10
+}
+
+@test "devices: a vfat disk by UUID= (its driver and code pages loaded on demand)" {
+	export WAIT_FAIL_RE='Kernel panic - not syncing'
+	wait_console 'mounted UUID=2024-c0de \(/dev/vd[a-z]\) on /scratch \(vfat\)' 30
+	wait_console 'FAT written' 30
+}
+
+@test "devices: a mount whose device never comes fails after device_timeout; the rest runs" {
+	export WAIT_FAIL_RE='Kernel panic - not syncing'
+	wait_console 'mount.ghost.: LABEL=never-there is not there yet; waiting up to 4.0s' 30
+	wait_console 'mount.ghost.: mount LABEL=never-there on /ghost \(ext4\): no device has LABEL=never-there \(waited 4s\)' 30
+	wait_console "NUCLEUS-STATUS .*$(svc_re ghostly failed)" 30
+	# the failure names the mount; web kept serving all along
+	wait_console 'NUCLEUS-STATUS .*"name": "ghostly".*"error": "dependency \[mount.ghost\] failed"' 10
+	wait_console "NUCLEUS-STATUS .*$(svc_re web ready)" 10
+	wait_http "$PORT" / 'served from the disk labelled appdata' 30
+	# the status names each mount's state and device (the first complete
+	# status printed after the failure)
+	for _ in $(seq 1 50); do
+		json=$(guest_status_json)
+		grep -q '"state": "failed", "error": "mount LABEL=never-there' <<<"$json" && break
+		sleep 0.2
+	done
+	echo "$json"
+	grep -qE '"name": "ghost", "what": "LABEL=never-there", "where": "/ghost", "type": "ext4", "device": null, "state": "failed", "error": "[^"]*no device has LABEL=never-there' <<<"$json"
+	grep -qE '"name": "app", "what": "LABEL=appdata", "where": "/srv/app", "type": "ext4", "device": "/dev/vd[a-z]", "state": "mounted"' <<<"$json"
+	grep -qE '"interfaces": \[\{"name": "eth0", "state": "configured", "error": null\}\]' <<<"$json"
+	grep -qE '"coldplug_ms": [0-9]+, "coldplug_modules": \[[^]]*"virtio_net"' <<<"$json"
+	# and the boot did not stop for it
+	! grep -q 'boot stopped' "$VM/console.log"
+}
+
+@test "devices: the watchdog is fed, and the power button powers off cleanly" {
+	export WAIT_FAIL_RE='Kernel panic - not syncing'
+	wait_console 'outlived the watchdog' 40
+	vm_powerdown
+	vm_wait 60
+	# 4 would be the watchdog's reset
+	[ "$VM_STATUS" -eq 0 ]
+	grep -q 'unmounted /srv/app' "$VM/console.log"
+	grep -q 'unmounted /scratch' "$VM/console.log"
+}
+
+@test "hotplug: a disk added over QMP to a guest that had none gets its driver and is used" {
+	vm_kill
+	truncate -s 32M "$QT_DIR/late.img"
+	mkdir -p "$QT_DIR/late"
+	echo 'hello from a hot-added disk' >"$QT_DIR/late/hello.txt"
+	mkfs.ext4 -q -F -L late -d "$QT_DIR/late" "$QT_DIR/late.img"
+	cat >"$QT_DIR/hotplug.ini" <<'INI'
+[system]
+hostname = hotplug
+log_level = debug
+device_timeout = 120s
+
+[mount.late]
+what = LABEL=late
+where = /late
+type = ext4
+
+[service.reader]
+; waits for the mount its volume lies under
+type = oneshot
+volumes = /late:/late
+exec = /bin/sh -c 'echo "READER $(cat /late/hello.txt) from $(grep " /late " /proc/mounts | cut -d" " -f1)"'
+stdout = console
+INI
+	printf '%s' "$QT_REPORTER" >>"$QT_DIR/hotplug.ini"
+	qt_image hotplug "$QT_DIR/hotplug.ini"
+	qt_boot hotplug
+	wait_console 'mount.late.: LABEL=late is not there yet' 60
+	wait_console "NUCLEUS-STATUS .*$(svc_re reader waiting)" 30
+	# no disk yet, so no virtio_blk: coldplug had nothing to load it for
+	! grep -E 'coldplug: .*modules' "$VM/console.log" | grep -qw virtio_blk
+	qmp blockdev-add "{\"driver\":\"raw\",\"node-name\":\"late0\",\"file\":{\"driver\":\"file\",\"filename\":\"$QT_DIR/late.img\"}}"
+	t0=$(date +%s%N)
+	qmp device_add '{"driver":"virtio-blk-pci","drive":"late0","id":"late0dev"}'
+	wait_console 'mounted LABEL=late \(/dev/vda\) on /late \(ext4\)' 30
+	t1=$(date +%s%N)
+	echo "# device_add to mounted: $(((t1 - t0) / 1000000)) ms" >&3
+	grep -q 'hotplug: module virtio_blk loaded' "$VM/console.log"
+	grep -qE 'device added: /devices/.*/block/vda \(block, /dev/vda\)' "$VM/console.log"
+	wait_console 'READER hello from a hot-added disk from /dev/vda' 30
+	wait_console "NUCLEUS-STATUS .*$(svc_re reader exited)" 30
+	grep -qE 'NUCLEUS-STATUS .*"hotplug_modules": \[[^]]*"virtio_blk"' "$VM/console.log"
+	vm_powerdown
+	vm_wait 60
+	[ "$VM_STATUS" -eq 0 ]
+}
