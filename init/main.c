@@ -289,7 +289,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		 : mode == MODE_NAMESPACE ? "pid namespace"
 					  : "subreaper",
 		 s->manifest_path);
-	if (cg_init() == 0)
+	if (cg_init(mode == MODE_MACHINE) == 0)
 		log_info("cgroup v2: every service in its own group under %s", cg_base());
 	else
 		log_info("no cgroup v2 (%s): services run without groups, and a service "

@@ -169,9 +169,9 @@ static bool iface_try(struct dev_iface *di)
 	const struct iface_conf *ic = di->ic;
 	struct nerr e = {0};
 
-	if (if_nametoindex(ic->name) == 0)
-		return false;
 	if (iface_apply(ic, &e)) {
+		if (e.err == ENODEV && if_nametoindex(ic->name) == 0)
+			return false; /* no such link (yet) */
 		di->state = DEV_FAILED;
 		snprintf(di->error, sizeof(di->error), "%s: %s", e.step, e.what);
 		log_err("[interface.%s]: %s", ic->name, di->error);

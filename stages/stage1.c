@@ -104,14 +104,11 @@ void stage1_early(void)
 	early_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	early_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	/*
-	 * favordynmods: moving a process between groups (PID 1 into init/, a
-	 * service cloned into its group) then costs no RCU grace period each
-	 * time, at a small cost to fork and exit; Linux 6.0. Without it, as
-	 * before.
+	 * Not favordynmods: it costs an RCU grace period at once, and saves
+	 * one per migration, of which there is none (PID 1 stays in the root
+	 * group, services are cloned into theirs).
 	 */
-	if (!is_mountpoint("/sys/fs/cgroup") &&
-	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", nse, "nsdelegate,favordynmods") < 0)
-		early_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", nse, "nsdelegate");
+	early_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", nse, "nsdelegate");
 	cgroup_enable_controllers();
 	if (symlink("/proc/self/fd", "/dev/fd") < 0 && errno != EEXIST)
 		log_debug("/dev/fd: %s", strerror(errno));

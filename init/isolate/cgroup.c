@@ -87,25 +87,30 @@ static int own_group(char *out, size_t size)
 static int enable_controllers(const char *dir)
 {
 	static const char *const want[] = {"memory", "cpu", "pids", "io"};
-	char path[600], have[512], req[64];
+	char path[600], have[512], padded[520], one[16], req[64] = "";
+	size_t o = 0;
 	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
 	if (read_file(path, have, sizeof(have)) < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	snprintf(padded, sizeof(padded), " %s ", have);
+	padded[strcspn(padded, "\n")] = ' ';
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		char padded[520];
-
-		snprintf(padded, sizeof(padded), " %s ", have);
-		padded[strcspn(padded, "\n")] = ' ';
-		snprintf(req, sizeof(req), " %s ", want[i]);
-		if (!strstr(padded, req))
-			continue;
-		snprintf(req, sizeof(req), "+%s", want[i]);
-		if (write_text(AT_FDCWD, path, req) < 0 && !r)
-			r = -errno;
+		snprintf(one, sizeof(one), " %s ", want[i]);
+		if (strstr(padded, one))
+			o += (size_t)snprintf(req + o, sizeof(req) - o, "%s+%s", o ? " " : "",
+					      want[i]);
 	}
+	if (!o)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	/* all at once; when that is refused, each alone, to keep what can be had */
+	if (write_text(AT_FDCWD, path, req) >= 0)
+		return 0;
+	for (char *save = NULL, *t = strtok_r(req, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (write_text(AT_FDCWD, path, t) < 0 && !r)
+			r = -errno;
 	return r;
 }
 
@@ -116,10 +121,11 @@ static int fail(int err, const char *fmt, const char *arg)
 	return -err;
 }
 
-int cg_init(void)
+int cg_init(bool machine_root)
 {
 	struct statfs sf;
 	char own[400], path[600], pid[32];
+	bool in_root;
 	int r;
 
 	if (cg.disabled)
@@ -132,20 +138,29 @@ int cg_init(void)
 		snprintf(cg.why, sizeof(cg.why), "no cgroup2 line in /proc/self/cgroup");
 		return -ENOTSUP;
 	}
-	/* nucleus-init moves to a leaf of its own, so its group may delegate */
-	snprintf(path, sizeof(path), "%s/init", own);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return fail(errno, "mkdir %s: %s", path);
-	snprintf(path, sizeof(path), "%s/init/cgroup.procs", own);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if ((r = write_text(AT_FDCWD, path, pid)) < 0)
-		return fail(-r, "%s: %s", path);
-	if ((r = enable_controllers(own)) < 0) {
+	in_root = machine_root && !strcmp(own, "/sys/fs/cgroup");
+	/*
+	 * nucleus-init moves to a leaf of its own, so its group may delegate;
+	 * not out of the machine's root group, which may hold processes and
+	 * delegate both (and a move would cost an RCU grace period).
+	 */
+	if (!in_root) {
+		snprintf(path, sizeof(path), "%s/init", own);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return fail(errno, "mkdir %s: %s", path);
+		snprintf(path, sizeof(path), "%s/init/cgroup.procs", own);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		if ((r = write_text(AT_FDCWD, path, pid)) < 0)
+			return fail(-r, "%s: %s", path);
+	}
+	if ((r = enable_controllers(own)) < 0 && !in_root) {
 		/* not ours to delegate (a shared group, say): go back as we were */
 		snprintf(path, sizeof(path), "%s/cgroup.procs", own);
 		write_text(AT_FDCWD, path, pid);
 		snprintf(path, sizeof(path), "%s/init", own);
 		rmdir(path);
+		return fail(-r, "%s/cgroup.subtree_control: %s", own);
+	} else if (r < 0) {
 		return fail(-r, "%s/cgroup.subtree_control: %s", own);
 	}
 	snprintf(cg.base, sizeof(cg.base), "%s/services", own);

@@ -17,11 +17,13 @@ struct cg_stats {
 /*
  * cg_init - finds cgroup2 at /sys/fs/cgroup and our place in it, moves
  * nucleus-init into a leaf "init" there (so its parent may delegate
- * controllers), enables memory, cpu, pids and io for the children and
- * makes the "services" group. Returns 0, or -errno when there is no
- * usable cgroup v2: services then run without groups (see cg_why()).
+ * controllers) unless @machine_root and that place is the root group
+ * (which may delegate with processes in it), enables memory, cpu, pids and
+ * io for the children and makes the "services" group. Returns 0, or -errno
+ * when there is no usable cgroup v2: services then run without groups (see
+ * cg_why()).
  */
-int cg_init(void);
+int cg_init(bool machine_root);
 /* Keeps cg_init() from using cgroups at all (nucleus.cgroups=no). */
 void cg_disable(const char *why);
 bool cg_available(void);

@@ -102,11 +102,9 @@ int iface_apply(const struct iface_conf *ic, struct nerr *e)
 int iface_loopback_up(struct nerr *e)
 {
 	struct nl n;
-	int idx = nl_link_index("lo");
-	int err;
+	/* LOOPBACK_IFINDEX: lo is 1 in every network namespace (no lookup) */
+	int idx = 1, err;
 
-	if (idx < 0)
-		return nerr_set(e, "netlink", -idx, "lo: %s", strerror(-idx));
 	err = nl_open(&n);
 	if (err)
 		return nerr_set(e, "netlink", -err, "lo: socket: %s", strerror(-err));
