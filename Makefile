@@ -15,7 +15,7 @@ LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
 HDRS     := $(wildcard init/*.h init/*/*.h stages/*.h)
 
 LIBDIR   := /usr/lib/x86_64-linux-gnu
-LIBS_A   := $(LIBDIR)/libseccomp.a $(LIBDIR)/libcap-ng.a $(LIBDIR)/libinih.a
+LIBS_A   := $(LIBDIR)/libseccomp.a $(LIBDIR)/libinih.a
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -52,7 +52,7 @@ deps:
 
 $(MUSL_INC)/.stamp:
 	@mkdir -p $(MUSL_INC)
-	@for h in seccomp.h seccomp-syscalls.h cap-ng.h ini.h; do ln -sf /usr/include/$$h $(MUSL_INC)/$$h; done
+	@for h in seccomp.h seccomp-syscalls.h ini.h; do ln -sf /usr/include/$$h $(MUSL_INC)/$$h; done
 	@ln -sfn /usr/include/linux $(MUSL_INC)/linux
 	@ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
 	@ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_INC)/asm
@@ -85,13 +85,13 @@ $(B)/asan/%.o: %.c $(HDRS)
 	$(ASAN_CC) $(CPPFLAGS) $(OBJ_FLAGS) $(ASAN_CFLAGS) -c $< -o $@
 
 $(B)/asan/nucleus-init: $(ASAN_OBJS)
-	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) -lseccomp -lcap-ng -linih
+	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) -lseccomp -linih
 
 asan: deps $(B)/asan/nucleus-init
 
 $(B)/unit/%: tests/unit/%.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) -lcmocka -lseccomp -lcap-ng -linih
+	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) -lcmocka -lseccomp -linih
 
 # The test helper runs inside services (and later inside images): static too.
 $(B)/nhelper: tests/helpers/nhelper.c

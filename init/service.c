@@ -802,7 +802,7 @@ static const struct probe_ops svc_probe_ops = {
 /* The session of a pid, from /proc/PID/stat (field 6). */
 static pid_t session_of(pid_t pid)
 {
-	char path[32], buf[512], *p;
+	char path[32], buf[512], *p, *end;
 	int fd, sid = -1;
 	ssize_t n;
 
@@ -815,10 +815,14 @@ static pid_t session_of(pid_t pid)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold blanks, not a last ')' */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %d", &sid) != 1)
+	for (int field = 0; p && field < 4; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
 		return -1;
-	return sid;
+	sid = (int)strtol(p + 1, &end, 10);
+	return end > p + 1 ? sid : -1;
 }
 
 /*

@@ -9,7 +9,6 @@
 #include "devices.h"
 #include "watchdog.h"
 
-#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -35,20 +34,42 @@ static void unmount_manifest(struct supervisor *s)
 	}
 }
 
+/* /proc/self/mounts writes blanks, tabs, newlines and '\\' in paths as \\ooo. */
+static void unoctal(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
 /* Every block-device file system still mounted goes read-only. */
 static void remount_rest_ro(void)
 {
-	FILE *fp = setmntent("/proc/self/mounts", "re");
-	struct mntent *me;
-	char *dirs[64];
+	FILE *fp = fopen("/proc/self/mounts", "re");
+	char line[8192], *dirs[64];
 	int n = 0;
 
 	if (!fp)
 		return;
-	while ((me = getmntent(fp)) && n < (int)ARRAY_SIZE(dirs))
-		if (!strncmp(me->mnt_fsname, "/dev/", 5))
-			dirs[n++] = strdup(me->mnt_dir);
-	endmntent(fp);
+	while (n < (int)ARRAY_SIZE(dirs) && fgets(line, sizeof(line), fp)) {
+		char *save = NULL, *src = strtok_r(line, " ", &save),
+		     *dir = strtok_r(NULL, " ", &save);
+
+		if (!src || !dir || strncmp(src, "/dev/", 5))
+			continue;
+		unoctal(dir);
+		dirs[n++] = strdup(dir);
+	}
+	fclose(fp);
 	while (n-- > 0) {
 		if (dirs[n] && mount(NULL, dirs[n], NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
 			log_warn("remount %s read-only: %s", dirs[n], strerror(errno));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * fortify.c - the glibc FORTIFY entry points Debian's static libseccomp,
- * libcap-ng and inih were compiled to call. musl has no __*_chk functions;
+ * fortify.c - the glibc FORTIFY entry points Debian's static libseccomp
+ * and inih were compiled to call. musl has no __*_chk functions;
  * these forward to the plain ones. The object-size argument is not checked:
  * the callers are the libraries, not our code, and musl's own functions
  * bound their writes by the size arguments where there are any.

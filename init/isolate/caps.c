@@ -10,7 +10,6 @@
  */
 #include "isolate/caps.h"
 
-#include <cap-ng.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -19,17 +18,73 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The kernel's names, without CAP_, in the order of their numbers. */
+static const char *const cap_names[] = {
+	"chown",
+	"dac_override",
+	"dac_read_search",
+	"fowner",
+	"fsetid",
+	"kill",
+	"setgid",
+	"setuid",
+	"setpcap",
+	"linux_immutable",
+	"net_bind_service",
+	"net_broadcast",
+	"net_admin",
+	"net_raw",
+	"ipc_lock",
+	"ipc_owner",
+	"sys_module",
+	"sys_rawio",
+	"sys_chroot",
+	"sys_ptrace",
+	"sys_pacct",
+	"sys_admin",
+	"sys_boot",
+	"sys_nice",
+	"sys_resource",
+	"sys_time",
+	"sys_tty_config",
+	"mknod",
+	"lease",
+	"audit_write",
+	"audit_control",
+	"setfcap",
+	"mac_override",
+	"mac_admin",
+	"syslog",
+	"wake_alarm",
+	"block_suspend",
+	"audit_read",
+	"perfmon",
+	"bpf",
+	"checkpoint_restore",
+};
+
+int caps_from_name(const char *name)
+{
+	if (!strncasecmp(name, "CAP_", 4))
+		name += 4;
+	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
+		if (!strcasecmp(name, cap_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *caps_name(int cap)
+{
+	return cap >= 0 && (size_t)cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : "?";
+}
+
 int caps_mask(const struct svc_conf *c, uint64_t *mask, struct nerr *e)
 {
 	*mask = 0;
 	for (int i = 0; c->capabilities && c->capabilities[i]; i++) {
-		const char *name = c->capabilities[i];
-		int cap;
+		int cap = caps_from_name(c->capabilities[i]);
 
-		if (!strncasecmp(name, "CAP_", 4))
-			name += 4;
-		cap = capng_name_to_capability(name);
-		if (cap < 0 || cap > 63)
+		if (cap < 0)
 			return nerr_set(e, "capabilities", EINVAL, "%s: unknown capability",
 					c->capabilities[i]);
 		*mask |= 1ull << cap;
@@ -46,18 +101,31 @@ static int last_cap(void)
 	return cap;
 }
 
-static int set_sets(uint64_t keep, capng_type_t which, capng_select_t sel, struct nerr *e,
-		    const char *what)
+/* Everything but @keep leaves the bounding set (we still hold CAP_SETPCAP). */
+static int drop_bounding(uint64_t keep, struct nerr *e)
 {
 	int last = last_cap();
 
-	capng_clear(sel);
 	for (int cap = 0; cap <= last; cap++)
-		if ((keep >> cap) & 1)
-			capng_update(CAPNG_ADD, which, (unsigned)cap);
-	if (capng_apply(sel) < 0)
-		return nerr_set(e, "capabilities", errno ? errno : EPERM, "%s: %s", what,
-				strerror(errno ? errno : EPERM));
+		if (!((keep >> cap) & 1) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return nerr_set(e, "capabilities", errno, "bounding set: drop %s: %s",
+					caps_name(cap), strerror(errno));
+	return 0;
+}
+
+/* The effective and permitted sets become @set, the inheritable one @inh. */
+static int set_caps(uint64_t set, uint64_t inh, struct nerr *e)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+
+	for (int i = 0; i < 2; i++) {
+		d[i].effective = d[i].permitted = (uint32_t)(set >> (32 * i));
+		d[i].inheritable = (uint32_t)(inh >> (32 * i));
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return nerr_set(e, "capabilities", errno, "capset: %s", strerror(errno));
 	return 0;
 }
 
@@ -113,7 +181,7 @@ int caps_apply(uint64_t keep, const struct ident *id, struct nerr *e)
 {
 	int r;
 
-	r = set_sets(keep, CAPNG_BOUNDING_SET, CAPNG_SELECT_BOUNDS, e, "bounding set");
+	r = drop_bounding(keep, e);
 	if (r)
 		return r;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
@@ -124,25 +192,21 @@ int caps_apply(uint64_t keep, const struct ident *id, struct nerr *e)
 	if (r)
 		return r;
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	r = set_sets(keep, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE, CAPNG_SELECT_CAPS,
-		     e, "capset");
+	r = set_caps(keep, keep, e);
 	if (r)
 		return r;
 	for (int cap = 0; cap < 64; cap++)
 		if (((keep >> cap) & 1) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-			return nerr_set(e, "capabilities", errno, "ambient %s: %s",
-					capng_capability_to_name((unsigned)cap), strerror(errno));
+			return nerr_set(e, "capabilities", errno, "ambient %s: %s", caps_name(cap),
+					strerror(errno));
 	return verify(keep, e);
 }
 
 int caps_ns_init(struct nerr *e)
 {
 	uint64_t kill = 1ull << CAP_KILL;
-	int r = set_sets(kill, CAPNG_BOUNDING_SET, CAPNG_SELECT_BOUNDS, e, "bounding set");
+	int r = drop_bounding(kill, e);
 
-	if (!r)
-		r = set_sets(kill, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAPNG_SELECT_CAPS, e,
-			     "capset");
-	return r;
+	return r ? r : set_caps(kill, 0, e);
 }

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * caps.h - capabilities and identity of an isolated service (libcap-ng).
+ * caps.h - capabilities and identity of an isolated service (prctl, capset).
  */
 #ifndef NUCLEUS_ISOLATE_CAPS_H
 #define NUCLEUS_ISOLATE_CAPS_H
 
 #include "manifest.h"
 #include "users.h"
+
+/* A capability's number from its name ("NET_ADMIN", "cap_net_admin"), or -1. */
+int caps_from_name(const char *name);
+/* "net_admin" for 12; "?" for a number the table does not know. */
+const char *caps_name(int cap);
 
 /*
  * caps_mask - the capabilities @c keeps (`capabilities`), as a bit mask.

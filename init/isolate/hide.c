@@ -276,6 +276,7 @@ static bool may_idmap(void)
 	struct statfs sf;
 	struct utsname u;
 	unsigned major = 0, minor = 0;
+	char *end;
 
 	if (statfs(HIDE_DIR, &sf) < 0)
 		return false;
@@ -285,8 +286,11 @@ static bool may_idmap(void)
 	case 0xe0f5e1e2: /* erofs */
 		return false;
 	case 0x01021994: /* tmpfs: from Linux 6.3 */
-		return uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-		       (major > 6 || (major == 6 && minor >= 3));
+		if (uname(&u) < 0)
+			return true;
+		major = (unsigned)strtoul(u.release, &end, 10);
+		minor = *end == '.' ? (unsigned)strtoul(end + 1, NULL, 10) : 0;
+		return major > 6 || (major == 6 && minor >= 3);
 	default:
 		return true; /* ext4, xfs, btrfs and the rest: the probe tells */
 	}

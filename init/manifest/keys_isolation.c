@@ -7,7 +7,7 @@
 #include "manifest/internal.h"
 
 #include <arpa/inet.h>
-#include <cap-ng.h>
+#include "isolate/caps.h"
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,9 +302,7 @@ bad:
 
 static bool capability_item(const char *name)
 {
-	if (!strncasecmp(name, "CAP_", 4))
-		name += 4;
-	return capng_name_to_capability(name) >= 0;
+	return caps_from_name(name) >= 0;
 }
 
 static int v_capabilities(struct loader *L, void *obj, const char *v, const char **why)
