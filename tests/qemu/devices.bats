@@ -66,10 +66,11 @@ volumes = /ghost:/data
 exec = /bin/sleep 600
 
 [service.outlive]
-; outlive the watchdog's 6 s timeout: an unfed i6300esb resets the guest
+; outlive the watchdog's 6 s timeout (an unfed i6300esb resets the guest),
+; then show the devices part of `nucleusctl status`
 type = oneshot
 isolate = no
-exec = /bin/sh -c 'sleep 8; echo "outlived the watchdog"'
+exec = /bin/sh -c 'sleep 8; echo "outlived the watchdog"; nucleusctl status | grep -E "^(coldplug|mount|interface)" | sed "s/^/TABLE /"'
 stdout = console
 INI
 	printf '%s' "$QT_REPORTER" >>"$QT_DIR/devices.ini"
@@ -137,6 +138,11 @@ teardown() {
 @test "devices: the watchdog is fed, and the power button powers off cleanly" {
 	export WAIT_FAIL_RE='Kernel panic - not syncing'
 	wait_console 'outlived the watchdog' 40
+	# the status table has a line for coldplug and for each mount and interface
+	wait_console 'TABLE interface eth0: configured' 20
+	grep -qE 'TABLE coldplug: [0-9]+ modules in [0-9]+ms: .*virtio_net' "$VM/console.log"
+	grep -qE 'TABLE mount app: mounted LABEL=appdata on /srv/app' "$VM/console.log"
+	grep -qE 'TABLE mount ghost: failed LABEL=never-there on /ghost: mount LABEL=never-there on /ghost \(ext4\): no device has LABEL=never-there' "$VM/console.log"
 	vm_powerdown
 	vm_wait 60
 	# 4 would be the watchdog's reset
@@ -145,17 +151,22 @@ teardown() {
 	grep -q 'unmounted /scratch' "$VM/console.log"
 }
 
-@test "hotplug: a disk added over QMP to a guest that had none gets its driver and is used" {
+@test "hotplug: a disk, a network card and a broken driver's device added over QMP to a running guest" {
 	vm_kill
 	truncate -s 32M "$QT_DIR/late.img"
 	mkdir -p "$QT_DIR/late"
 	echo 'hello from a hot-added disk' >"$QT_DIR/late/hello.txt"
 	mkfs.ext4 -q -F -L late -d "$QT_DIR/late" "$QT_DIR/late.img"
+	: >"$QT_DIR/empty.ko"
 	cat >"$QT_DIR/hotplug.ini" <<'INI'
 [system]
 hostname = hotplug
 log_level = debug
 device_timeout = 120s
+
+[interface.eth1]
+; a network card that is not there at boot
+address = 10.0.3.15/24
 
 [mount.late]
 what = LABEL=late
@@ -170,12 +181,18 @@ exec = /bin/sh -c 'echo "READER $(cat /late/hello.txt) from $(grep " /late " /pr
 stdout = console
 INI
 	printf '%s' "$QT_REPORTER" >>"$QT_DIR/hotplug.ini"
-	qt_image hotplug "$QT_DIR/hotplug.ini"
+	# virtio_rng shipped as an empty file: its load must fail, and say so
+	kver=$(cat "$QT_ROOT/build/kernel/VERSION")
+	qt_image hotplug "$QT_DIR/hotplug.ini" -M virtio_rng \
+		-f "$QT_DIR/empty.ko:lib/modules/$kver/kernel/drivers/char/hw_random/virtio-rng.ko"
 	qt_boot hotplug
 	wait_console 'mount.late.: LABEL=late is not there yet' 60
+	wait_console 'interface.eth1.: no link eth1 yet; waiting up to 120.0s' 10
 	wait_console "NUCLEUS-STATUS .*$(svc_re reader waiting)" 30
 	# no disk yet, so no virtio_blk: coldplug had nothing to load it for
 	! grep -E 'coldplug: .*modules' "$VM/console.log" | grep -qw virtio_blk
+
+	# a disk: its driver is loaded now, the mount and its service go on
 	qmp blockdev-add "{\"driver\":\"raw\",\"node-name\":\"late0\",\"file\":{\"driver\":\"file\",\"filename\":\"$QT_DIR/late.img\"}}"
 	t0=$(date +%s%N)
 	qmp device_add '{"driver":"virtio-blk-pci","drive":"late0","id":"late0dev"}'
@@ -186,7 +203,20 @@ INI
 	grep -qE 'device added: /devices/.*/block/vda \(block, /dev/vda\)' "$VM/console.log"
 	wait_console 'READER hello from a hot-added disk from /dev/vda' 30
 	wait_console "NUCLEUS-STATUS .*$(svc_re reader exited)" 30
-	grep -qE 'NUCLEUS-STATUS .*"hotplug_modules": \[[^]]*"virtio_blk"' "$VM/console.log"
+	wait_console 'NUCLEUS-STATUS .*"hotplug_modules": \[[^]]*"virtio_blk"' 10
+
+	# a network card: the waiting interface is configured
+	qmp netdev_add '{"type":"user","id":"net1"}'
+	qmp device_add '{"driver":"virtio-net-pci","netdev":"net1","id":"net1dev"}'
+	wait_console 'interface eth1 configured' 30
+	wait_console 'NUCLEUS-STATUS .*"name": "eth1", "state": "configured"' 10
+
+	# a device whose driver cannot load: a warning naming the module and the errno
+	qmp device_add '{"driver":"virtio-rng-pci","id":"rng0"}'
+	wait_console 'warning: hotplug: virtio_rng: load kernel/drivers/char/hw_random/virtio-rng.ko: [A-Za-z ]+ \(for device virtio:d00000004v[0-9A-F]+, errno [0-9]+\)' 30
+	# and its removal is logged
+	qmp device_del '{"id":"rng0"}'
+	wait_console 'device removed: /devices/pci0000:00/[^ ]+ \(pci' 30
 	vm_powerdown
 	vm_wait 60
 	[ "$VM_STATUS" -eq 0 ]

@@ -62,10 +62,12 @@ INI
 	[ "$VM_STATUS" -eq 3 ]
 }
 
-@test "the hardware watchdog is fed past its timeout and disarmed on a clean poweroff" {
+@test "the hardware watchdog is fed past its timeout and disarmed on a clean poweroff; coldplug = no loads nothing" {
 	cat >"$QT_DIR/wdog.ini" <<'INI'
 [system]
 hostname = wdog
+; only what modules names: no coldplug, so eth0 gets no driver
+coldplug = no
 modules = i6300esb
 watchdog = /dev/watchdog
 watchdog_interval = 1s
@@ -73,7 +75,7 @@ watchdog_interval = 1s
 [service.later]
 isolate = no
 ; outlive the watchdog's 6 s timeout twice, then power off
-exec = /bin/sh -c 'sleep 13; echo "still alive"; nucleusctl poweroff'
+exec = /bin/sh -c 'test -d /sys/module/virtio_net || echo "no virtio_net"; nucleusctl status --json | grep -o "\"coldplug_ms\": [a-z0-9]*"; sleep 13; echo "still alive"; nucleusctl poweroff'
 restart = never
 INI
 	qt_image wdog "$QT_DIR/wdog.ini"
@@ -83,4 +85,8 @@ INI
 	vm_wait 30
 	# an unfed i6300esb resets the guest: qemu/run would say 4 (reset)
 	[ "$VM_STATUS" -eq 0 ]
+	# coldplug = no: nothing loaded for the devices
+	grep -q 'later: no virtio_net' "$VM/console.log"
+	grep -q 'later: "coldplug_ms": null' "$VM/console.log"
+	! grep -q 'coldplug:' "$VM/console.log"
 }
