@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -520,6 +521,9 @@ static int run_filtered(const struct sc_prog *p, int (*fn)(void))
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* a fault ends this child; cmocka's handler would go on testing in it */
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || sc_load(p, &e))
 			_exit(100);
 		_exit(fn());
@@ -547,6 +551,27 @@ static long sys_x32(long nr)
 			 : "a"(nr | X32_BIT), "D"(0), "S"(0), "d"(0)
 			 : "rcx", "r11", "memory");
 	return r;
+}
+
+/*
+ * Whether this kernel has the i386 entry at all: without IA32 emulation
+ * (CONFIG_IA32_EMULATION off, or ia32_emulation=0) int $0x80 raises SIGSEGV
+ * before any filter runs, so there is nothing there for a filter to guard.
+ * The filter's i386 rules are still checked by the simulated verdicts.
+ */
+static bool i386_entry;
+
+static bool probe_i386_entry(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL); /* not cmocka's handler: it would go on testing here */
+		_exit(sys_i386(20, 0) == getpid() ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
 }
 
 static bool fails_with(long r, int err)
@@ -598,9 +623,10 @@ static int child_default(void)
 	if (!fails_with(syscall(469 /* file_setattr */, -1, NULL, NULL, 0, 0), ENOSYS))
 		return 12;
 	/* i386 numbers: getpid 20, mount 21, ptrace 26, clone3 435 */
-	if (sys_i386(20, 0) != getpid() || sys_i386(21, 0) != -EPERM || sys_i386(26, 0) != -EPERM)
+	if (i386_entry &&
+	    (sys_i386(20, 0) != getpid() || sys_i386(21, 0) != -EPERM || sys_i386(26, 0) != -EPERM))
 		return 13;
-	if (sys_i386(435, 0) != -ENOSYS)
+	if (i386_entry && sys_i386(435, 0) != -ENOSYS)
 		return 14;
 	/* x32 numbers: mount 165, clone3 435 */
 	if (sys_x32(165) != -EPERM || sys_x32(435) != -ENOSYS)
@@ -614,6 +640,9 @@ static void test_load_default(void **state)
 	int status;
 
 	(void)state;
+	i386_entry = probe_i386_entry();
+	if (!i386_entry)
+		print_message("# this kernel has no i386 entry (int $0x80 faults): not tried\n");
 	compile_ok(NULL, NULL, &p);
 	status = run_filtered(&p, child_default);
 	sc_prog_free(&p);
