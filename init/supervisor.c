@@ -16,6 +16,7 @@
 #include "isolate/path.h"
 #include "isolate/mount.h"
 #include "stages.h"
+#include "devices.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -335,7 +336,7 @@ void sup_reap(struct supervisor *s)
 				stage3_finish(s);
 			return;
 		}
-		if (probe_was(s, pid, st))
+		if (probe_was(s, pid, st) || devices_child_exited(s, pid))
 			continue;
 		for (int i = 0; i < s->nsvc; i++) {
 			struct service *svc = s->svcs[i];

@@ -177,7 +177,10 @@ static bool has_size(const char *name)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	return n > 0 && strtoull(buf, NULL, 10) > 0;
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10) > 0;
 }
 
 int blkid_find(const char *spec, char *dev, size_t size)

@@ -69,7 +69,9 @@ int devmount_try(const struct mount_conf *mc, struct kmod_ctx *k, char *dev, siz
 	r = mkdir_p(mc->where, 0755);
 	if (r)
 		return nerr_set(e, "mkdir", -r, "mkdir %s: %s", mc->where, strerror(-r));
-	if (mount(dev, mc->where, mc->type, fl, data[0] ? data : NULL) < 0)
+	/* a device by label is its /dev path; anything else goes to mount(2) whole */
+	if (mount(blkid_is_spec(mc->what) ? dev : mc->what, mc->where, mc->type, fl,
+		  data[0] ? data : NULL) < 0)
 		return nerr_set(e, "mount", errno, "mount %s%s%s%s on %s (%s): %s", mc->what,
 				strcmp(dev, mc->what) ? " (" : "", strcmp(dev, mc->what) ? dev : "",
 				strcmp(dev, mc->what) ? ")" : "", mc->where, mc->type,
@@ -95,16 +97,24 @@ static void say_inserted(void *arg, const char *module)
 	fflush(stdout);
 }
 
+static void count_match(void *arg, const char *module)
+{
+	(void)module;
+	(*(int *)arg)++;
+}
+
+/* A modalias no module claims (a built-in driver, or none) is not an error. */
 static void helper_load(struct kmod_ctx *k, const char *name)
 {
 	struct nerr e = {0};
+	int matches = 0;
 
-	if (!k) {
-		printf("E\t%s\t%d\tno modules directory\n", name, ENOENT);
-	} else if (kmod_ctx_load(k, name, &e)) {
+	if (!k || kmod_ctx_lookup(k, name, count_match, &matches) <= 0)
+		return;
+	if (kmod_ctx_load(k, name, &e)) {
 		printf("E\t%s\t%d\t%s\n", name, e.err, flat(e.what));
+		fflush(stdout);
 	}
-	fflush(stdout);
 }
 
 static void helper_mount(struct kmod_ctx *k, char **a)
@@ -152,6 +162,8 @@ int devhelper_main(int argc, char **argv)
 		}
 	}
 	kmod_close(k);
+	printf("D\n"); /* all done: PID 1 need not hand any of it out again */
+	fflush(stdout);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
  * each; this file is the one place those states change.
  */
 #include "devices.h"
+#include "devices_int.h"
 #include "blkid.h"
 #include "coldplug.h"
 #include "devhelper.h"
@@ -32,48 +33,6 @@
 #define POLL_MS		1000
 #define HELPER_STUCK_MS 60000
 
-enum dev_state { DEV_UNTRIED, DEV_WAITING, DEV_READY, DEV_FAILED };
-
-struct dev_mount {
-	const struct mount_conf *mc; /* in s->boot_m, which is never freed */
-	enum dev_state state;
-	uint64_t deadline_ms;
-	char label[80]; /* "[mount.NAME]" */
-	char device[256];
-	char error[240];
-};
-
-struct dev_iface {
-	const struct iface_conf *ic;
-	enum dev_state state;
-	uint64_t deadline_ms;
-	char error[240];
-};
-
-struct sup_devices {
-	int uevent_fd;
-	bool coldplug;
-	uint64_t timeout_ms;
-	struct dev_mount *mounts;
-	int nmount;
-	struct dev_iface *ifaces;
-	int niface;
-	struct strset coldplug_modules, hotplug_modules;
-	uint64_t coldplug_us;
-	int coldplug_devices;
-	/* the next helper's work */
-	struct strset want_load; /* modaliases heard */
-	bool retry_mounts;	 /* a block device came, or the poll */
-	bool rescan;		 /* uevents were lost: coldplug again */
-	/* the helper running, if any */
-	pid_t helper;
-	int helper_fd;
-	uint64_t helper_started_ms;
-	char hbuf[2048];
-	size_t hlen;
-	struct timer timer;
-};
-
 static struct sup_devices *devices_get(struct supervisor *s)
 {
 	struct sup_devices *d = s->dev;
@@ -89,19 +48,6 @@ static struct sup_devices *devices_get(struct supervisor *s)
 	timer_init(&d->timer);
 	s->dev = d;
 	return d;
-}
-
-/* "a b c" from @set, cut at @size with "...". */
-static const char *join(const struct strset *set, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < set->n && o < size; i++)
-		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? " " : "", set->v[i]);
-	if (o >= size && size > 4)
-		strcpy(buf + size - 4, "...");
-	return buf;
 }
 
 void devices_modules(struct supervisor *s)
@@ -149,7 +95,7 @@ void devices_modules(struct supervisor *s)
 			 (unsigned long long)(d->coldplug_us / 1000),
 			 (unsigned long long)(d->coldplug_us % 1000 / 100),
 			 d->coldplug_modules.n ? ": " : "",
-			 join(&d->coldplug_modules, names, sizeof(names)));
+			 devices_join(&d->coldplug_modules, names, sizeof(names)));
 	}
 	kmod_close(k);
 }
@@ -231,14 +177,28 @@ static bool path_under(const char *path, const char *where)
 	return !strncmp(path, where, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-/* An earlier mount that @i would be mounted into has not been mounted yet. */
-static bool parent_waiting(const struct sup_devices *d, int i)
+/* Mount @j goes first: @i is inside its where, or on the same one later in the file. */
+static bool goes_before(const struct sup_devices *d, int j, int i)
 {
-	for (int j = 0; j < i; j++)
-		if (d->mounts[j].state == DEV_WAITING &&
-		    path_under(d->mounts[i].mc->where, d->mounts[j].mc->where))
-			return true;
-	return false;
+	const char *wi = d->mounts[i].mc->where, *wj = d->mounts[j].mc->where;
+
+	if (i == j)
+		return false;
+	if (!strcmp(wi, wj))
+		return j < i;
+	return path_under(wi, wj);
+}
+
+/* The mount that @i must wait for (not tried yet, or waiting), or -1. */
+static int parent_pending(const struct sup_devices *d, int i)
+{
+	for (int j = 0; j < d->nmount; j++) {
+		enum dev_state st = d->mounts[j].state;
+
+		if ((st == DEV_UNTRIED || st == DEV_WAITING) && goes_before(d, j, i))
+			return j;
+	}
+	return -1;
 }
 
 /*
@@ -251,7 +211,12 @@ static void gates_update(struct supervisor *s)
 	struct path_gate *g = d->nmount ? calloc((size_t)d->nmount, sizeof(*g)) : NULL;
 	int n = 0;
 
-	for (int i = 0; g && i < d->nmount; i++) {
+	if (d->nmount && !g) {
+		log_err("[mount.*]: out of memory: the services' gates stay as they were");
+		s->dirty = true;
+		return;
+	}
+	for (int i = 0; i < d->nmount; i++) {
 		struct dev_mount *dm = &d->mounts[i];
 
 		if (dm->state != DEV_WAITING && !(dm->state == DEV_FAILED && dm->mc->required))
@@ -272,6 +237,7 @@ static void mount_done(struct dev_mount *dm, const char *device)
 	const struct mount_conf *mc = dm->mc;
 
 	dm->state = DEV_READY;
+	dm->error[0] = '\0';
 	snprintf(dm->device, sizeof(dm->device), "%s", device);
 	if (strcmp(device, mc->what))
 		log_info("mounted %s (%s) on %s (%s)", mc->what, device, mc->where, mc->type);
@@ -294,28 +260,56 @@ static void mount_failed(struct dev_mount *dm, const char *why, bool at_boot)
 static void mount_give_up(struct sup_devices *d, struct dev_mount *dm)
 {
 	const struct mount_conf *mc = dm->mc;
-	char why[240];
+	char why[240], waited[32];
 
+	snprintf(waited, sizeof(waited), "waited %llu.%llus",
+		 (unsigned long long)(d->timeout_ms / 1000),
+		 (unsigned long long)(d->timeout_ms % 1000 / 100));
 	if (blkid_is_spec(mc->what))
-		snprintf(why, sizeof(why), "mount %s on %s (%s): no device has %s (waited %llus)",
-			 mc->what, mc->where, mc->type, mc->what,
-			 (unsigned long long)(d->timeout_ms / 1000));
+		snprintf(why, sizeof(why), "mount %s on %s (%s): no device has %s (%s)", mc->what,
+			 mc->where, mc->type, mc->what, waited);
 	else
-		snprintf(why, sizeof(why), "mount %s on %s (%s): %s: %s (waited %llus)", mc->what,
-			 mc->where, mc->type, mc->what, strerror(ENOENT),
-			 (unsigned long long)(d->timeout_ms / 1000));
+		snprintf(why, sizeof(why), "mount %s on %s (%s): %s: %s (%s)", mc->what, mc->where,
+			 mc->type, mc->what, strerror(ENOENT), waited);
 	mount_failed(dm, why, false);
 }
 
-static void mount_wait(struct sup_devices *d, struct dev_mount *dm)
+static void mount_wait(struct sup_devices *d, struct dev_mount *dm, int parent)
 {
 	const struct mount_conf *mc = dm->mc;
 
 	dm->state = DEV_WAITING;
 	dm->deadline_ms = now_ms() + d->timeout_ms;
-	log_info("[mount.%s]: %s is not there yet; waiting up to %llu.%llus", mc->name, mc->what,
-		 (unsigned long long)(d->timeout_ms / 1000),
-		 (unsigned long long)(d->timeout_ms % 1000 / 100));
+	if (parent >= 0)
+		log_info("[mount.%s]: waits for [mount.%s], which %s goes into", mc->name,
+			 d->mounts[parent].mc->name, mc->where);
+	else
+		log_info("[mount.%s]: %s is not there yet; waiting up to %llu.%llus", mc->name,
+			 mc->what, (unsigned long long)(d->timeout_ms / 1000),
+			 (unsigned long long)(d->timeout_ms % 1000 / 100));
+}
+
+/* Stage 1's try of mount @i: -1 when it failed and is required (the boot stops). */
+static int mount_first_try(struct sup_devices *d, int i, struct kmod_ctx *k)
+{
+	struct dev_mount *dm = &d->mounts[i];
+	struct nerr e = {0};
+	char dev[256];
+	int r = devmount_try(dm->mc, k, dev, sizeof(dev), &e);
+
+	if (r == 0) {
+		mount_done(dm, dev);
+	} else if (r == 1) {
+		mount_wait(d, dm, -1);
+	} else {
+		mount_failed(dm, e.what, true);
+		if (dm->mc->required) {
+			log_err("boot stopped: required mount %s failed; no service is started",
+				dm->mc->name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int devices_mounts(struct supervisor *s)
@@ -340,26 +334,20 @@ int devices_mounts(struct supervisor *s)
 			 m->mounts[i].name);
 	}
 	k = kmod_open(NULL, &e); /* for fs-TYPE; NULL is fine */
-	for (int i = 0; i < m->nmount && !rc; i++) {
-		struct dev_mount *dm = &d->mounts[i];
-		char dev[256];
-		int r;
-
-		r = parent_waiting(d, i) ? 1 : devmount_try(dm->mc, k, dev, sizeof(dev), &e);
-		if (r == 0) {
-			mount_done(dm, dev);
-		} else if (r == 1) {
-			mount_wait(d, dm);
-		} else {
-			mount_failed(dm, e.what, true);
-			if (dm->mc->required) {
-				log_err("boot stopped: required mount %s failed; no service is "
-					"started",
-					dm->mc->name);
-				rc = -1;
-			}
+	/* outer mounts before the ones inside them, whatever the file's order */
+	for (bool progress = true; progress && !rc;) {
+		progress = false;
+		for (int i = 0; i < m->nmount && !rc; i++) {
+			if (d->mounts[i].state != DEV_UNTRIED || parent_pending(d, i) >= 0)
+				continue;
+			progress = true;
+			rc = mount_first_try(d, i, k);
 		}
 	}
+	/* what is left goes inside a mount that waits for its device */
+	for (int i = 0; i < m->nmount && !rc; i++)
+		if (d->mounts[i].state == DEV_UNTRIED)
+			mount_wait(d, &d->mounts[i], parent_pending(d, i));
 	kmod_close(k);
 	gates_update(s);
 	return rc;
@@ -378,6 +366,21 @@ static bool any_mount_waiting(const struct sup_devices *d)
 		if (d->mounts[i].state == DEV_WAITING)
 			return true;
 	return false;
+}
+
+/* "X\t<errno>\n" without the heap or stdio: what a vfork child may write. */
+static void say_exec_failed(int fd, int err)
+{
+	char msg[16] = "X\t", digits[8];
+	int n = 0, o = 2;
+
+	do
+		digits[n++] = (char)('0' + err % 10);
+	while ((err /= 10) && n < (int)sizeof(digits));
+	while (n)
+		msg[o++] = digits[--n];
+	msg[o++] = '\n';
+	(void)!write(fd, msg, (size_t)o);
 }
 
 static pid_t helper_spawn(char **argv, int *rd)
@@ -400,7 +403,7 @@ static pid_t helper_spawn(char **argv, int *rd)
 		dup2(p[1], 1);
 		/* PID 1 blocks every signal; the helper must die of SIGKILL, SIGPIPE */
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		inside_exec(self, argv);
+		say_exec_failed(1, -inside_exec(self, argv));
 		_exit(127);
 	}
 	close(p[1]);
@@ -436,7 +439,7 @@ static char **helper_argv(struct sup_devices *d, char (*ids)[12])
 	for (int i = 0; d->retry_mounts && i < d->nmount; i++) {
 		const struct mount_conf *mc = d->mounts[i].mc;
 
-		if (d->mounts[i].state != DEV_WAITING || parent_waiting(d, i))
+		if (d->mounts[i].state != DEV_WAITING || parent_pending(d, i) >= 0)
 			continue;
 		snprintf(ids[i], sizeof(ids[i]), "%d", i);
 		argv[a++] = "-m";
@@ -448,6 +451,32 @@ static char **helper_argv(struct sup_devices *d, char (*ids)[12])
 	}
 	argv[a] = NULL;
 	return argv;
+}
+
+/* The work handed to the helper that is starting now is in flight. */
+static void helper_started(struct supervisor *s, pid_t pid, int fd, char **argv)
+{
+	struct sup_devices *d = s->dev;
+
+	for (char **a = argv + 1; *a; a++)
+		if (!strcmp(*a, "-m") && a[1])
+			d->mounts[atoi(a[1])].inflight = true;
+	strset_free(&d->inflight_load);
+	d->inflight_load = d->want_load;
+	memset(&d->want_load, 0, sizeof(d->want_load));
+	d->inflight_rescan = d->rescan;
+	d->retry_mounts = d->rescan = false;
+	d->helper = pid;
+	d->helper_reaped = d->helper_done = false;
+	d->helper_fd = fd;
+	d->helper_started_ms = now_ms();
+	d->hlen = 0;
+	if (loop_add_fd(s->loop, fd, EPOLLIN, on_helper, s) < 0) {
+		/* unwatched it could not be told from a stuck one: end it now */
+		log_warn("%s: cannot watch its answers: %s", DEVHELPER_NAME, strerror(errno));
+		kill(pid, SIGKILL);
+		d->helper_reaped = true; /* not to be signalled again */
+	}
 }
 
 /* Starts the helper on what is queued, unless one runs: it asks again at its end. */
@@ -465,21 +494,15 @@ static void kick(struct supervisor *s)
 	ids = calloc((size_t)d->nmount + 1, sizeof(*ids));
 	argv = ids ? helper_argv(d, ids) : NULL;
 	pid = argv ? helper_spawn(argv, &fd) : -ENOMEM;
+	if (pid < 0) {
+		if (!d->helper_failures++)
+			log_warn("%s: cannot start it: %s; devices wait for the next try",
+				 DEVHELPER_NAME, strerror((int)-pid));
+	} else {
+		helper_started(s, pid, fd, argv);
+	}
 	free(argv);
 	free(ids);
-	if (pid < 0) {
-		log_warn("%s: cannot start it: %s; devices wait for the next try", DEVHELPER_NAME,
-			 strerror((int)-pid));
-		return;
-	}
-	strset_free(&d->want_load);
-	d->retry_mounts = d->rescan = false;
-	d->helper = pid;
-	d->helper_fd = fd;
-	d->helper_started_ms = now_ms();
-	d->hlen = 0;
-	if (loop_add_fd(s->loop, fd, EPOLLIN, on_helper, s))
-		log_warn("%s: cannot watch its answers", DEVHELPER_NAME);
 }
 
 static void helper_mount_answer(struct supervisor *s, char tag, char **f, int nf)
@@ -488,16 +511,22 @@ static void helper_mount_answer(struct supervisor *s, char tag, char **f, int nf
 	long i = nf > 1 ? strtol(f[1], NULL, 10) : -1;
 	struct dev_mount *dm;
 
-	if (i < 0 || i >= d->nmount)
+	if (i < 0 || i >= d->nmount || !d->mounts[i].inflight)
 		return;
 	dm = &d->mounts[i];
-	if (tag == 'M' && nf >= 3 && dm->state != DEV_READY) {
+	dm->inflight = false;
+	if (dm->state != DEV_WAITING)
+		return;
+	if (tag == 'M' && nf >= 3) {
 		mount_done(dm, f[2]);
 		d->retry_mounts = true; /* the mounts inside it may go now */
-	} else if (tag == 'F' && nf >= 4 && dm->state == DEV_WAITING) {
+	} else if (tag == 'F' && nf >= 4) {
 		mount_failed(dm, f[3], false);
+	} else if (tag == 'A' && now_ms() >= dm->deadline_ms) {
+		/* looked for once more after its time was up: give it up */
+		mount_give_up(d, dm);
 	} else {
-		return; /* 'A': still absent */
+		return;
 	}
 	gates_update(s);
 }
@@ -518,48 +547,92 @@ static void helper_line(struct supervisor *s, char *line)
 		(void)strset_add(&d->hotplug_modules, f[1]);
 	} else if (f[0][0] == 'E' && nf >= 4) {
 		log_warn("hotplug: %s (for device %s, errno %s)", f[3], f[1], f[2]);
+	} else if (f[0][0] == 'D') {
+		d->helper_done = true;
+	} else if (f[0][0] == 'X' && nf >= 2) {
+		log_warn("%s: exec of our own binary: %s", DEVHELPER_NAME, strerror(atoi(f[1])));
 	} else {
 		helper_mount_answer(s, f[0][0], f, nf);
 	}
 }
 
+static void helper_read(struct supervisor *s);
+
+/*
+ * The helper is gone. Unless it said it was done, what it was given goes
+ * back in the queue (a few times: then the loads are dropped, and the
+ * mounts are given up at their time).
+ */
 static void helper_end(struct supervisor *s)
 {
 	struct sup_devices *d = s->dev;
 
+	helper_read(s); /* answers written just before the end */
 	loop_del_fd(s->loop, d->helper_fd);
 	close(d->helper_fd);
 	d->helper_fd = -1;
 	d->helper = 0;
+	for (int i = 0; i < d->nmount; i++)
+		d->mounts[i].inflight = false;
+	if (d->helper_done) {
+		d->helper_failures = 0;
+	} else if (++d->helper_failures < 3) {
+		log_warn("%s ended before its work was done; trying again", DEVHELPER_NAME);
+		for (int i = 0; i < d->inflight_load.n; i++)
+			(void)strset_add(&d->want_load, d->inflight_load.v[i]);
+		d->rescan |= d->inflight_rescan;
+		d->retry_mounts = true;
+	} else {
+		log_err("%s failed %d times in a row: the modules of %d devices are not loaded",
+			DEVHELPER_NAME, d->helper_failures, d->inflight_load.n);
+	}
+	strset_free(&d->inflight_load);
 	kick(s);
+}
+
+static void helper_read(struct supervisor *s)
+{
+	struct sup_devices *d = s->dev;
+	ssize_t n;
+	char *nl;
+
+	while ((n = read(d->helper_fd, d->hbuf + d->hlen, sizeof(d->hbuf) - 1 - d->hlen)) > 0) {
+		d->hlen += (size_t)n;
+		d->hbuf[d->hlen] = '\0';
+		while ((nl = strchr(d->hbuf, '\n'))) {
+			*nl = '\0';
+			helper_line(s, d->hbuf);
+			d->hlen -= (size_t)(nl + 1 - d->hbuf);
+			memmove(d->hbuf, nl + 1, d->hlen + 1);
+		}
+		if (d->hlen == sizeof(d->hbuf) - 1)
+			d->hlen = 0; /* no line is that long: not ours to parse */
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		d->hlen = (size_t)-1; /* the end: helper_end() follows */
 }
 
 static void on_helper(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct supervisor *s = arg;
 	struct sup_devices *d = s->dev;
-	ssize_t n;
-	char *nl;
 
 	(void)l;
+	(void)fd;
 	(void)events;
-	n = read(fd, d->hbuf + d->hlen, sizeof(d->hbuf) - 1 - d->hlen);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
+	helper_read(s);
+	if (d->hlen == (size_t)-1) {
+		d->hlen = 0;
 		helper_end(s);
-		return;
 	}
-	d->hlen += (size_t)n;
-	d->hbuf[d->hlen] = '\0';
-	while ((nl = strchr(d->hbuf, '\n'))) {
-		*nl = '\0';
-		helper_line(s, d->hbuf);
-		d->hlen -= (size_t)(nl + 1 - d->hbuf);
-		memmove(d->hbuf, nl + 1, d->hlen + 1);
-	}
-	if (d->hlen == sizeof(d->hbuf) - 1)
-		d->hlen = 0; /* no line is that long: not ours to parse */
+}
+
+bool devices_child_exited(struct supervisor *s, pid_t pid)
+{
+	if (!s->dev || !s->dev->helper || s->dev->helper != pid)
+		return false;
+	s->dev->helper_reaped = true;
+	return true;
 }
 
 /* ---- uevents and the poll ---- */
@@ -621,7 +694,12 @@ static void on_uevent(struct loop *l, int fd, uint32_t events, void *arg)
 	arm(s);
 }
 
-/* The waits whose time is up fail; the rest are tried again. */
+/*
+ * The waits whose time is up fail; the rest are tried again. A mount is
+ * given up only once the helper looked for it after its time was up (a
+ * disk found at the last moment is still mounted), or when no helper can
+ * look any more.
+ */
 static void on_poll(struct loop *l, void *arg)
 {
 	struct supervisor *s = arg;
@@ -634,7 +712,17 @@ static void on_poll(struct loop *l, void *arg)
 	for (int i = 0; i < d->niface; i++)
 		if (d->ifaces[i].state == DEV_WAITING && now >= d->ifaces[i].deadline_ms)
 			iface_give_up(d, &d->ifaces[i]);
-	for (int i = 0; i < d->nmount; i++) {
+	if (d->helper > 0 && now - d->helper_started_ms > HELPER_STUCK_MS) {
+		log_warn("%s (pid %d) has been busy for %ds: a driver or a disk does not answer; "
+			 "going on without it",
+			 DEVHELPER_NAME, (int)d->helper, HELPER_STUCK_MS / 1000);
+		if (!d->helper_reaped)
+			kill(d->helper, SIGKILL);
+		helper_end(s);
+	}
+	d->retry_mounts = true;
+	kick(s);
+	for (int i = 0; (!d->helper || d->helper_failures >= 3) && i < d->nmount; i++) {
 		if (d->mounts[i].state == DEV_WAITING && now >= d->mounts[i].deadline_ms) {
 			mount_give_up(d, &d->mounts[i]);
 			changed = true;
@@ -642,15 +730,6 @@ static void on_poll(struct loop *l, void *arg)
 	}
 	if (changed)
 		gates_update(s);
-	if (d->helper > 0 && now - d->helper_started_ms > HELPER_STUCK_MS) {
-		log_warn("%s (pid %d) has been busy for %us: a driver or a disk does not answer; "
-			 "going on without it",
-			 DEVHELPER_NAME, (int)d->helper, HELPER_STUCK_MS / 1000);
-		kill(d->helper, SIGKILL);
-		helper_end(s);
-	}
-	d->retry_mounts = true;
-	kick(s);
 	arm(s);
 }
 
@@ -658,29 +737,28 @@ static void on_poll(struct loop *l, void *arg)
 static void arm(struct supervisor *s)
 {
 	struct sup_devices *d = s->dev;
-	uint64_t next = now_ms() + POLL_MS;
+	uint64_t now = now_ms(), next = now + POLL_MS;
 	bool need = d->helper > 0;
 
-	for (int i = 0; i < d->niface; i++) {
-		if (d->ifaces[i].state != DEV_WAITING)
+	for (int i = 0; i < d->niface + d->nmount; i++) {
+		bool iface = i < d->niface;
+		enum dev_state st = iface ? d->ifaces[i].state : d->mounts[i - d->niface].state;
+		uint64_t when = iface ? d->ifaces[i].deadline_ms : d->mounts[i - d->niface].deadline_ms;
+
+		if (st != DEV_WAITING)
 			continue;
 		need = true;
-		if (d->ifaces[i].deadline_ms < next)
-			next = d->ifaces[i].deadline_ms;
-	}
-	for (int i = 0; i < d->nmount; i++) {
-		if (d->mounts[i].state != DEV_WAITING)
-			continue;
-		need = true;
-		if (d->mounts[i].deadline_ms < next)
-			next = d->mounts[i].deadline_ms;
+		/* a deadline already past waits for the helper's answer, not for the timer */
+		if (when > now && when < next)
+			next = when;
 	}
 	if (!need) {
 		loop_cancel(s->loop, &d->timer);
 		return;
 	}
-	if (!timer_armed(&d->timer) || d->timer.when_ms > next)
-		loop_at(s->loop, &d->timer, next, on_poll, s);
+	if ((!timer_armed(&d->timer) || d->timer.when_ms > next) &&
+	    loop_at(s->loop, &d->timer, next, on_poll, s) < 0)
+		log_err("devices: cannot arm the timer of the waits: %s", strerror(ENOMEM));
 }
 
 void devices_watch(struct supervisor *s)
@@ -692,111 +770,4 @@ void devices_watch(struct supervisor *s)
 	if (d->uevent_fd >= 0 && loop_add_fd(s->loop, d->uevent_fd, EPOLLIN, on_uevent, s))
 		log_warn("uevent socket: cannot watch it: devices added later get no driver");
 	arm(s);
-}
-
-/* ---- status ---- */
-
-static const char *mount_state(enum dev_state st)
-{
-	static const char *const names[] = {"not tried", "waiting", "mounted", "failed"};
-
-	return names[st];
-}
-
-static const char *iface_state(enum dev_state st)
-{
-	static const char *const names[] = {"not tried", "waiting", "configured", "failed"};
-
-	return names[st];
-}
-
-static void json_strv(struct strbuf *sb, const struct strset *set)
-{
-	sb_puts(sb, "[");
-	for (int i = 0; i < set->n; i++) {
-		if (i)
-			sb_puts(sb, ", ");
-		sb_json_str(sb, set->v[i]);
-	}
-	sb_puts(sb, "]");
-}
-
-void devices_boot_json(struct supervisor *s, struct strbuf *sb)
-{
-	struct sup_devices *d = s->dev;
-
-	if (!d || !d->coldplug) {
-		sb_puts(sb, ", \"coldplug_ms\": null, \"coldplug_modules\": []");
-		return;
-	}
-	sb_printf(sb, ", \"coldplug_ms\": %llu, \"coldplug_modules\": ",
-		  (unsigned long long)(d->coldplug_us / 1000));
-	json_strv(sb, &d->coldplug_modules);
-}
-
-static void json_mount(struct strbuf *sb, const struct dev_mount *dm)
-{
-	sb_puts(sb, "{\"name\": ");
-	sb_json_str(sb, dm->mc->name);
-	sb_puts(sb, ", \"what\": ");
-	sb_json_str(sb, dm->mc->what);
-	sb_puts(sb, ", \"where\": ");
-	sb_json_str(sb, dm->mc->where);
-	sb_puts(sb, ", \"type\": ");
-	sb_json_str(sb, dm->mc->type);
-	sb_puts(sb, ", \"device\": ");
-	sb_json_str(sb, dm->device[0] ? dm->device : NULL);
-	sb_printf(sb, ", \"state\": \"%s\", \"error\": ", mount_state(dm->state));
-	sb_json_str(sb, dm->error[0] ? dm->error : NULL);
-	sb_puts(sb, "}");
-}
-
-void devices_status_json(struct supervisor *s, struct strbuf *sb)
-{
-	struct sup_devices *d = s->dev;
-
-	sb_puts(sb, ", \"mounts\": [");
-	for (int i = 0; d && i < d->nmount; i++) {
-		sb_puts(sb, i ? ", " : "");
-		json_mount(sb, &d->mounts[i]);
-	}
-	sb_puts(sb, "], \"interfaces\": [");
-	for (int i = 0; d && i < d->niface; i++) {
-		sb_puts(sb, i ? ", {\"name\": " : "{\"name\": ");
-		sb_json_str(sb, d->ifaces[i].ic->name);
-		sb_printf(sb, ", \"state\": \"%s\", \"error\": ", iface_state(d->ifaces[i].state));
-		sb_json_str(sb, d->ifaces[i].error[0] ? d->ifaces[i].error : NULL);
-		sb_puts(sb, "}");
-	}
-	sb_puts(sb, "], \"hotplug_modules\": ");
-	if (d)
-		json_strv(sb, &d->hotplug_modules);
-	else
-		sb_puts(sb, "[]");
-}
-
-void devices_status_table(struct supervisor *s, struct strbuf *sb)
-{
-	struct sup_devices *d = s->dev;
-	char names[256];
-
-	if (!d)
-		return;
-	if (d->coldplug)
-		sb_printf(sb, "coldplug: %d modules in %llums%s%s\n", d->coldplug_modules.n,
-			  (unsigned long long)(d->coldplug_us / 1000),
-			  d->coldplug_modules.n ? ": " : "",
-			  join(&d->coldplug_modules, names, sizeof(names)));
-	if (d->hotplug_modules.n)
-		sb_printf(sb, "hotplug: %s\n", join(&d->hotplug_modules, names, sizeof(names)));
-	for (int i = 0; i < d->nmount; i++) {
-		const struct dev_mount *dm = &d->mounts[i];
-
-		sb_printf(sb, "mount %s: %s %s on %s%s%s\n", dm->mc->name, mount_state(dm->state),
-			  dm->mc->what, dm->mc->where, dm->error[0] ? ": " : "", dm->error);
-	}
-	for (int i = 0; i < d->niface; i++)
-		sb_printf(sb, "interface %s: %s%s%s\n", d->ifaces[i].ic->name,
-			  iface_state(d->ifaces[i].state), d->ifaces[i].error[0] ? ": " : "",
-			  d->ifaces[i].error);
 }

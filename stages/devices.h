@@ -26,6 +26,8 @@ void devices_network(struct supervisor *s);
 int devices_mounts(struct supervisor *s);
 /* Stage 2 begins: the uevents and the waits join the loop. */
 void devices_watch(struct supervisor *s);
+/* The reaper found @pid gone: true when it was the helper (its pid is free now). */
+bool devices_child_exited(struct supervisor *s, pid_t pid);
 /* Stage 3: whether [mount.@i] of the boot manifest was mounted. */
 bool devices_mounted(const struct supervisor *s, int i);
 

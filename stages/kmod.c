@@ -231,11 +231,8 @@ static int glob_set(const char **pp, unsigned char c)
 		neg = true;
 		p++;
 	}
-	if (*p == ']') { /* first: a literal ']' */
-		hit = c == ']';
-		p++;
-	}
-	while (*p && *p != ']') {
+	/* a ']' first is a member (and may start a range) */
+	for (bool first = true; *p && (*p != ']' || first); first = false) {
 		unsigned char lo, hi;
 
 		if (*p == '\\' && p[1])
@@ -284,7 +281,8 @@ bool kmod_glob(const char *p, const char *s)
 				goto mismatch;
 		}
 		{
-			const char *np = *p == '\\' && p[1] ? p + 1 : p;
+			/* a '\\' escapes the next character; a last one matches nothing */
+			const char *np = *p == '\\' ? p + 1 : p;
 
 			if (*np && *np == *s) {
 				p = np + 1;
@@ -389,10 +387,20 @@ static int first_with_prefix(const struct kmod_aliases *a, const char *key, unsi
 	return lo < a->n && !alias_cmp(&a->v[lo], &k) ? lo : -1;
 }
 
+/* Whether @module is among the @n already called for (a module has several patterns). */
+static bool seen_module(const char *const *seen, int n, const char *module)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(seen[i], module))
+			return true;
+	return false;
+}
+
 int kmod_aliases_match(const struct kmod_aliases *a, const char *modalias,
 		       void (*fn)(void *arg, const char *module), void *arg)
 {
 	unsigned len = (unsigned)strlen(modalias);
+	const char *seen[32];
 	int found = 0;
 
 	/* a pattern can match only if its literal prefix starts the modalias */
@@ -401,10 +409,14 @@ int kmod_aliases_match(const struct kmod_aliases *a, const char *modalias,
 		     i >= 0 && i < a->n && a->v[i].plen == l &&
 		     !memcmp(a->v[i].pattern, modalias, l);
 		     i++) {
-			if (kmod_glob(a->v[i].pattern, modalias)) {
+			if (!kmod_glob(a->v[i].pattern, modalias) ||
+			    seen_module(seen, found < 32 ? found : 32, a->v[i].module))
+				continue;
+			if (found < 32)
+				seen[found] = a->v[i].module;
+			found++;
+			if (fn)
 				fn(arg, a->v[i].module);
-				found++;
-			}
 		}
 	}
 	return found;
@@ -577,9 +589,11 @@ static int kmod_insert(struct kmod_ctx *c, const char *name, const char *rel, st
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return nerr_set(e, "modules", errno, "%s: %s: %s", name, path, strerror(errno));
-	if (syscall(SYS_finit_module, fd, "", flags) < 0 && errno != EEXIST)
+	if (syscall(SYS_finit_module, fd, "", flags) < 0)
 		err = errno;
 	close(fd);
+	if (err == EEXIST)
+		return 0; /* loaded meanwhile, by someone else */
 	if (err)
 		return nerr_set(e, "modules", err, "%s: load %s: %s", name, rel, strerror(err));
 	log_debug("module %s loaded", mod);

@@ -60,9 +60,15 @@ struct kmod_aliases {
 /* Parses @text (modified: NULs are written into it). 0 or -ENOMEM. */
 int kmod_aliases_parse(char *text, struct kmod_aliases *a);
 void kmod_aliases_free(struct kmod_aliases *a);
-/* fnmatch(@pattern, @s, 0) as modules.alias needs it: * ? [...] and \\ escapes. */
+/*
+ * fnmatch(@pattern, @s, 0) as glibc's, for what depmod writes: * ? [...]
+ * (with ! or ^, ranges, a leading ']') and \\ escapes; no [:classes:].
+ */
 bool kmod_glob(const char *pattern, const char *s);
-/* Calls @fn for every module whose pattern (kmod_glob) matches @modalias; their count. */
+/*
+ * Calls @fn (may be NULL) once for every module one of whose patterns
+ * (kmod_glob) matches @modalias; their count.
+ */
 int kmod_aliases_match(const struct kmod_aliases *a, const char *modalias,
 		       void (*fn)(void *arg, const char *module), void *arg);
 

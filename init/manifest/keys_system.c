@@ -145,18 +145,57 @@ static int m_what(struct loader *L, void *obj, const char *v, const char **why)
 	return mf_put_str(&c->what, v);
 }
 
+/* @v in one spelling: "//" collapsed, no trailing '/'; false for . and .. parts. */
+static bool norm_path(const char *v, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (*v != '/')
+		return false;
+	while (*v) {
+		size_t n;
+
+		while (*v == '/')
+			v++;
+		n = strcspn(v, "/");
+		if (!n)
+			break;
+		if ((n == 1 && v[0] == '.') || (n == 2 && v[0] == '.' && v[1] == '.') ||
+		    o + n + 2 > size)
+			return false;
+		out[o++] = '/';
+		memcpy(out + o, v, n);
+		o += n;
+		v += n;
+	}
+	if (!o)
+		out[o++] = '/';
+	out[o] = '\0';
+	return true;
+}
+
+/*
+ * Kept in that one spelling: the mounts inside it, and the services that
+ * use it, are found by comparing paths.
+ */
 static int m_where(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct mount_conf);
+	char norm[4096];
+
 	(void)L;
-	return mf_abs_path(&c->where, v, why);
+	if (!norm_path(v, norm, sizeof(norm))) {
+		*why = "expected an absolute path without . or .. components";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->where, norm);
 }
 
 static int m_type(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct mount_conf);
 	(void)L;
-	if (strpbrk(v, " \t/")) {
+	if (strpbrk(v, " \t/") || strlen(v) > 32) {
 		*why = "expected a file system type such as ext4, tmpfs";
 		return -EINVAL;
 	}

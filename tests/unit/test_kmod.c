@@ -358,7 +358,7 @@ static void test_aliases_real(void **state)
 static void brute(const struct kmod_aliases *a, const char *modalias, struct hits *h)
 {
 	for (int i = 0; i < a->n; i++)
-		if (fnmatch(a->v[i].pattern, modalias, 0) == 0)
+		if (fnmatch(a->v[i].pattern, modalias, 0) == 0 && !has(h, a->v[i].module))
 			collect(h, a->v[i].module);
 }
 
@@ -426,6 +426,8 @@ static void test_glob_is_fnmatch(void **state)
 		{"\\*", "x"},	     {"a[", "a["},    {"a[b", "a[b"}, {"*a*b*c", "xaybzc"},
 		{"*a*b*c", "xaybz"}, {"", ""},	      {"*", ""},      {"?", ""},
 		{"a*", "a"},	     {"[^x]", "y"},   {"[\\]]", "]"}, {"**b", "ab"},
+		{"[]-a]", "^"}, {"[]-a]", "-"}, {"a\\", "a\\"}, {"a\\", "a"},
+		{"[!]]", "]"}, {"[!]]", "x"},
 	};
 	char *text = real_aliases();
 	struct kmod_aliases a;
@@ -454,6 +456,24 @@ static void test_glob_is_fnmatch(void **state)
 	free(text);
 }
 
+/* A module with several matching patterns is called for once. */
+static void test_aliases_once_per_module(void **state)
+{
+	char text[] = "alias virtio:d00000001v* virtio_net\nalias virtio:d0000000*v* virtio_net\n"
+		      "alias virtio:* virtio_any\n";
+	struct kmod_aliases a;
+	struct hits h = {.n = 0};
+
+	(void)state;
+	assert_int_equal(kmod_aliases_parse(text, &a), 0);
+	assert_int_equal(kmod_aliases_match(&a, "virtio:d00000001v00001AF4", collect, &h), 2);
+	assert_int_equal(h.n, 2);
+	assert_true(has(&h, "virtio_net") && has(&h, "virtio_any"));
+	/* without a callback: only the count */
+	assert_int_equal(kmod_aliases_match(&a, "virtio:d00000001v00001AF4", NULL, NULL), 2);
+	kmod_aliases_free(&a);
+}
+
 static void test_aliases_parse_odd_lines(void **state)
 {
 	char text[] = "# a comment\n\nalias\nalias onlypattern\nnotalias x y\n"
@@ -476,6 +496,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_glob_is_fnmatch),
+		cmocka_unit_test(test_aliases_once_per_module),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_deps_chain),
 		cmocka_unit_test(test_deps_diamond),

@@ -1442,6 +1442,19 @@ static void test_mount_sections(void **state)
 			   "mount name");
 	manifest_free(m);
 
+	/* where in one spelling: the mounts inside it and its services are found by it */
+	m = load_ok("[mount.a]\nwhat = tmpfs\nwhere = //data//www/\ntype = tmpfs\n"
+		    "[mount.b]\nwhat = tmpfs\nwhere = /\ntype = tmpfs\n");
+	assert_string_equal(m->mounts[0].where, "/data/www");
+	assert_string_equal(m->mounts[1].where, "/");
+	manifest_free(m);
+	m = load_one_error("[mount.x]\nwhat = tmpfs\nwhere = /data/../etc\ntype = tmpfs\n", 3,
+			   "without . or ..");
+	manifest_free(m);
+	m = load_one_error("[mount.x]\nwhat = tmpfs\nwhere = /data/.\ntype = tmpfs\n", 3,
+			   "without . or ..");
+	manifest_free(m);
+
 	/* by label or UUID, as blkid prints them */
 	m = load_ok("[mount.a]\nwhat = LABEL=data disk\nwhere = /a\ntype = ext4\n"
 		    "[mount.b]\nwhat = UUID=0b1cb2e4-5f06-4a7b-8c9d-0e1f2a3b4c5d\nwhere = /b\n"
