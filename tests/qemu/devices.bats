@@ -48,6 +48,19 @@ what = LABEL=never-there
 where = /ghost
 type = ext4
 
+[mount.inner]
+; inside [mount.outer], listed first: it waits for it, and is mounted once
+; outer is given up (outer is not required)
+what = tmpfs
+where = /nest/in/
+type = tmpfs
+
+[mount.outer]
+what = LABEL=also-never
+where = /nest
+type = ext4
+required = no
+
 [service.web]
 exec = /usr/sbin/httpd -f -p 80 -h /www
 volumes = /srv/app:/www
@@ -113,7 +126,7 @@ teardown() {
 @test "devices: a mount whose device never comes fails after device_timeout; the rest runs" {
 	export WAIT_FAIL_RE='Kernel panic - not syncing'
 	wait_console 'mount.ghost.: LABEL=never-there is not there yet; waiting up to 4.0s' 30
-	wait_console 'mount.ghost.: mount LABEL=never-there on /ghost \(ext4\): no device has LABEL=never-there \(waited 4s\)' 30
+	wait_console 'mount.ghost.: mount LABEL=never-there on /ghost \(ext4\): no device has LABEL=never-there \(waited 4.0s\)' 30
 	wait_console "NUCLEUS-STATUS .*$(svc_re ghostly failed)" 30
 	# the failure names the mount; web kept serving all along
 	wait_console 'NUCLEUS-STATUS .*"name": "ghostly".*"error": "dependency \[mount.ghost\] failed"' 10
@@ -133,6 +146,12 @@ teardown() {
 	grep -qE '"coldplug_ms": [0-9]+, "coldplug_modules": \[[^]]*"virtio_net"' <<<"$json"
 	# and the boot did not stop for it
 	! grep -q 'boot stopped' "$VM/console.log"
+	# a mount inside a waiting one waits for it, whatever the order in the
+	# file, and is tried once that one is given up
+	grep -q 'mount.inner.: waits for .mount.outer., which /nest/in goes into' "$VM/console.log"
+	wait_console 'mounted tmpfs on /nest/in \(tmpfs\)' 10
+	[ "$(line_of 'mount.outer.: mount LABEL=also-never on /nest')" -lt "$(line_of 'mounted tmpfs on /nest/in')" ]
+	! grep -q 'mount.inner.: mount' "$VM/console.log"
 }
 
 @test "devices: the watchdog is fed, and the power button powers off cleanly" {

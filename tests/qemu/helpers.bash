@@ -18,12 +18,14 @@ bats_require_minimum_version 1.5.0
 
 # The reporter: append it to a test manifest. Every second it prints
 # `nucleusctl status --json`, each line prefixed "NUCLEUS-STATUS " (the JSON
-# holds one service per line, so no line grows past the log's line buffer).
+# holds one service per line; fold keeps every line, the boot and devices
+# line too, under the 1024 bytes PID 1 captures as one line; guest_status_json
+# joins the pieces).
 QT_REPORTER='
 [service.reporter]
 ; nucleusctl needs the control socket of the machine: no isolation
 isolate = no
-exec = /bin/sh -c '"'"'while :; do nucleusctl status --json | sed "s/^/NUCLEUS-STATUS /"; sleep 1; done'"'"'
+exec = /bin/sh -c '"'"'while :; do nucleusctl status --json | fold -w 900 | sed "s/^/NUCLEUS-STATUS /"; sleep 1; done'"'"'
 '
 
 # Once per file: the kernel, a private copy of nucleus-init (from
