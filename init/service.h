@@ -171,6 +171,8 @@ struct supervisor {
 	uint64_t spawn_us;   /* time spent in our side of spawning, summed */
 	uint64_t modules_us; /* of stage 1: finit_module calls (the kernel's work, mostly) */
 	uint64_t phase_us[BOOT_PHASES]; /* where stage 1's time went, by phase */
+	uint64_t stage1_user_us;	/* PID 1's CPU in stage 1: our own code */
+	uint64_t stage1_sys_us;		/* and the kernel's work on our requests */
 	bool shutting_down;
 	enum power_action shutdown_action;
 	struct timer shutdown_timer;

@@ -61,6 +61,8 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		sb_puts(sb, "null");
 	sb_printf(sb, ", \"spawn_us\": %llu, \"modules_us\": %llu", (unsigned long long)s->spawn_us,
 		  (unsigned long long)s->modules_us);
+	sb_printf(sb, ", \"stage1_user_us\": %llu, \"stage1_sys_us\": %llu",
+		  (unsigned long long)s->stage1_user_us, (unsigned long long)s->stage1_sys_us);
 	devices_boot_json(s, sb);
 	sb_puts(sb, "}");
 	devices_status_json(s, sb);

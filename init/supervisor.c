@@ -526,6 +526,11 @@ static void boot_timeline(struct supervisor *s)
 					      (unsigned long long)(s->phase_us[p] / 1000),
 					      (unsigned long long)(s->phase_us[p] % 1000 / 100));
 		log_info("stage 1 by phase: %s", parts);
+		log_info("stage 1 CPU of PID 1: user %llu.%llums, system %llu.%llums",
+			 (unsigned long long)(s->stage1_user_us / 1000),
+			 (unsigned long long)(s->stage1_user_us % 1000 / 100),
+			 (unsigned long long)(s->stage1_sys_us / 1000),
+			 (unsigned long long)(s->stage1_sys_us % 1000 / 100));
 	}
 }
 
