@@ -1,85 +1,57 @@
 // SPDX-License-Identifier: MIT
 /*
- * control.c - the control socket server, inside the loop.
- *
- * Clients are few and short-lived: read one line, act, answer, close. start,
- * stop and restart answer once the service has settled (ready, exited,
- * stopped or failed) unless --no-block is given. A client that has not
- * sent a whole request within CONTROL_IDLE_MS is closed, and when every
- * slot is taken the oldest client gives its slot to the new one (an idle
- * one first): a few silent connections never lock nucleusctl out.
+ * control.c - the commands of the control protocol, whatever stream they
+ * came over (ctl_link.c): one-shot ones answer at once; start, stop and
+ * restart once the service settles (unless --no-block); `wait` once every
+ * name is in its state; `events` follows the bus; `exec` is ctl_exec.c's.
+ * Every wait is a state change or a timer: nothing polls.
  */
-#include "control.h"
+#include "ctl_int.h"
+#include "events.h"
 
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <sys/wait.h>
 
-#define MAX_CLIENTS 32
-
-struct client {
-	int fd;
-	uint64_t since;	   /* accepted, ms */
-	struct timer idle; /* until the whole request is in */
-	char in[512];
-	size_t inlen;
-	struct strbuf out;
-	size_t outoff;
-	struct service *wait_svc;
-	int wait_kind;
-	bool used;
+struct ctl_wait {
+	char **names;
+	int n;
+	bool any_state;	  /* --state given */
+	enum svc_state want;
+	struct timer deadline;
+	uint64_t timeout_ms;
+	struct ctl_chan *ch;
 };
 
-static struct supervisor *the_sup;
-static struct client clients[MAX_CLIENTS];
-static int listen_fd = -1;
-static char sock_path[128];
+static void say(struct ctl_chan *ch, enum frame_type t, const char *fmt, ...) PRINTF(3, 4);
 
-static void client_close(struct client *c)
+static void say(struct ctl_chan *ch, enum frame_type t, const char *fmt, ...)
 {
-	loop_cancel(the_sup->loop, &c->idle);
-	loop_del_fd(the_sup->loop, c->fd);
-	close(c->fd);
-	sb_free(&c->out);
-	memset(c, 0, sizeof(*c));
-	timer_init(&c->idle);
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		chan_write(ch, t, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void client_flush(struct client *c)
+/* A one-shot answer: @body on stdout, then the code. */
+static void answer(struct ctl_chan *ch, int code, struct strbuf *body)
 {
-	while (c->outoff < c->out.len) {
-		ssize_t n = send(c->fd, c->out.buf + c->outoff, c->out.len - c->outoff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EAGAIN) {
-				loop_mod_fd(the_sup->loop, c->fd, EPOLLOUT);
-				return;
-			}
-			break;
-		}
-		c->outoff += (size_t)n;
+	if (body->oom) {
+		say(ch, F_ERR, "out of memory\n");
+		code = 1;
+	} else if (body->len) {
+		chan_write(ch, code ? F_ERR : F_OUT, body->buf, body->len);
 	}
-	client_close(c);
+	chan_exit(ch, code);
 }
 
-/* The answer: exit code line, then the body. */
-static void client_reply(struct client *c, int code, struct strbuf *body)
-{
-	sb_printf(&c->out, "%d\n", code);
-	if (body->len)
-		sb_add(&c->out, body->buf, body->len);
-	if (c->out.oom) {
-		sb_free(&c->out);
-		sb_puts(&c->out, "1\nout of memory\n");
-	}
-	client_flush(c);
-}
+/* ---- start, stop, restart: the answer waits until the service settles ---- */
 
 static bool settled(const struct service *svc, int kind, int *code)
 {
@@ -99,38 +71,289 @@ static bool settled(const struct service *svc, int kind, int *code)
 	}
 }
 
-static void answer_wait(struct client *c, struct service *svc, int code)
+static void answer_settled(struct ctl_chan *ch, int code)
 {
-	struct strbuf body;
+	struct service *svc = ch->svc;
 
-	sb_init(&body);
-	sb_printf(&body, "%s: %s%s%s\n", svc->conf->name, svc_state_name(svc->state),
-		  svc->error[0] ? ": " : "", svc->error);
-	c->wait_svc = NULL;
-	client_reply(c, code, &body);
-	sb_free(&body);
+	say(ch, code ? F_ERR : F_OUT, "%s: %s%s%s\n", svc->conf->name, svc_state_name(svc->state),
+	    svc->error[0] ? ": " : "", svc->error);
+	chan_exit(ch, code);
 }
 
-/* Every state change: the clients waiting for this service may be answered. */
-static void on_change(void *arg, struct service *svc)
+static int cmd_service(struct ctl_chan *ch, char **w, int n, bool no_block, struct strbuf *out)
 {
-	(void)arg;
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		struct client *c = &clients[i];
-		int code;
+	struct service *svc;
+	int r, code;
 
-		if (c->used && c->wait_svc == svc && settled(svc, c->wait_kind, &code))
-			answer_wait(c, svc, code);
+	if (n != 2) {
+		sb_puts(out, "usage: start|stop|restart|logs NAME\n");
+		return 2;
 	}
+	svc = sup_find(ctl_sup, w[1]);
+	if (!svc || svc->removed) {
+		sb_printf(out, "%s: no service named '%s'\n", w[0], w[1]);
+		return 1;
+	}
+	if (w[0][0] == 'l') {
+		logring_dump(&svc->ring, out);
+		return 0;
+	}
+	if (!strcmp(w[0], "start"))
+		r = svc_cmd_start(svc);
+	else if (!strcmp(w[0], "stop"))
+		r = svc_cmd_stop(svc);
+	else
+		r = svc_cmd_restart(svc);
+	if (r) {
+		sb_printf(out, "%s %s: %s\n", w[0], w[1], strerror(-r));
+		return 1;
+	}
+	if (no_block) {
+		sb_printf(out, "%s: %s\n", w[1], svc_state_name(svc->state));
+		return 0;
+	}
+	ch->kind = CH_SETTLE;
+	ch->svc = svc;
+	ch->settle_kind = !strcmp(w[0], "stop") ? WAIT_STOP : WAIT_START;
+	if (settled(svc, ch->settle_kind, &code))
+		answer_settled(ch, code);
+	return -1; /* answered, now or later */
 }
 
-static int usage(struct strbuf *out, const char *msg)
+/* ---- wait ---- */
+
+static void wait_free(struct ctl_chan *ch)
 {
-	sb_printf(out, "%s\n", msg);
+	struct ctl_wait *wt = ch->wait;
+
+	if (!wt)
+		return;
+	loop_cancel(ctl_sup->loop, &wt->deadline);
+	for (int i = 0; i < wt->n; i++)
+		free(wt->names[i]);
+	free(wt->names);
+	free(wt);
+	ch->wait = NULL;
+}
+
+static void wait_end(struct ctl_chan *ch, int code)
+{
+	wait_free(ch);
+	chan_exit(ch, code);
+}
+
+/*
+ * Where @svc stands for the wait: 1 there, 0 not yet, -1 never without
+ * help (failed, or a longrun that exited while ready was wanted).
+ */
+static int wait_verdict(const struct ctl_wait *wt, const struct service *svc)
+{
+	bool oneshot = svc->conf->type == SVC_ONESHOT;
+	enum svc_state want = wt->any_state ? wt->want : oneshot ? ST_EXITED : ST_READY;
+	bool ok_exit = svc->has_status && WIFEXITED(svc->last_status) &&
+		       WEXITSTATUS(svc->last_status) == 0;
+
+	if (svc->state == want)
+		/* a oneshot waited for by default must have succeeded */
+		return wt->any_state || !oneshot || ok_exit ? 1 : -1;
+	if (svc->state == ST_FAILED)
+		return -1;
+	if (want == ST_READY && svc->state == ST_EXITED)
+		return -1;
+	return 0;
+}
+
+static void wait_check(struct ctl_chan *ch)
+{
+	struct ctl_wait *wt = ch->wait;
+	bool all = true;
+
+	for (int i = 0; i < wt->n; i++) {
+		struct service *svc = sup_find(ctl_sup, wt->names[i]);
+		int v;
+
+		if (!svc || svc->removed) {
+			say(ch, F_ERR, "wait: no service named '%s'\n", wt->names[i]);
+			wait_end(ch, 1);
+			return;
+		}
+		v = wait_verdict(wt, svc);
+		if (v < 0) {
+			say(ch, F_ERR, "%s: %s%s%s\n", svc->conf->name, svc_state_name(svc->state),
+			    svc->error[0] ? ": " : "", svc->error);
+			wait_end(ch, 1);
+			return;
+		}
+		all &= v > 0;
+	}
+	if (all)
+		wait_end(ch, 0);
+}
+
+static void on_wait_timeout(struct loop *l, void *arg)
+{
+	struct ctl_chan *ch = arg;
+	struct ctl_wait *wt = ch->wait;
+
+	(void)l;
+	for (int i = 0; i < wt->n; i++) {
+		struct service *svc = sup_find(ctl_sup, wt->names[i]);
+
+		if (svc && wait_verdict(wt, svc) == 0) {
+			say(ch, F_ERR, "wait: timed out after %llums: %s is %s%s%s\n",
+			    (unsigned long long)wt->timeout_ms, svc->conf->name,
+			    svc_state_name(svc->state), svc->error[0] ? ": " : "", svc->error);
+			break;
+		}
+	}
+	wait_end(ch, 2);
+}
+
+static int state_by_name(const char *s, enum svc_state *st)
+{
+	for (int i = ST_STOPPED; i <= ST_FAILED; i++) {
+		if (!strcmp(s, svc_state_name(i))) {
+			*st = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* wait [--timeout DUR] [--state STATE] NAME... */
+static int cmd_wait(struct ctl_chan *ch, char **w, int n, struct strbuf *out)
+{
+	struct ctl_wait *wt = calloc(1, sizeof(*wt));
+	int i = 1;
+
+	if (!wt || !(wt->names = calloc((size_t)n, sizeof(char *)))) {
+		free(wt);
+		sb_puts(out, "wait: out of memory\n");
+		return 1;
+	}
+	timer_init(&wt->deadline);
+	ch->wait = wt;
+	for (; i < n && w[i][0] == '-'; i += 2) {
+		bool t = !strcmp(w[i], "--timeout"), s = !strcmp(w[i], "--state");
+
+		if ((!t && !s) || i + 1 >= n) {
+			sb_printf(out, "wait: unknown option '%s'\n", w[i]);
+			goto usage;
+		}
+		if (t && parse_duration(w[i + 1], &wt->timeout_ms)) {
+			sb_printf(out, "wait: --timeout %s: expected a duration\n", w[i + 1]);
+			goto usage;
+		}
+		if (s && state_by_name(w[i + 1], &wt->want)) {
+			sb_printf(out, "wait: --state %s: not a state\n", w[i + 1]);
+			goto usage;
+		}
+		wt->any_state |= s;
+	}
+	/* the words live as long as the frame: the names are copied */
+	for (; i < n; i++)
+		if (!(wt->names[wt->n++] = strdup(w[i]))) {
+			sb_puts(out, "wait: out of memory\n");
+			wait_free(ch);
+			return 1;
+		}
+	if (!wt->n) {
+		sb_puts(out, "usage: wait [--timeout DUR] [--state STATE] NAME...\n");
+		goto usage;
+	}
+	ch->kind = CH_WAIT;
+	if (wt->timeout_ms)
+		loop_at(ctl_sup->loop, &wt->deadline, now_ms() + wt->timeout_ms, on_wait_timeout, ch);
+	wait_check(ch);
+	return -1;
+usage:
+	wait_free(ch);
 	return 2;
 }
 
-static int cmd_status(struct supervisor *s, char **w, int n, struct strbuf *out)
+/* ---- events ---- */
+
+static void events_say_dropped(struct ctl_chan *ch)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line),
+			 "{\"time_ms\": %llu, \"event\": \"dropped\", \"count\": %llu}\n",
+			 (unsigned long long)now_ms(), (unsigned long long)ch->dropped);
+
+	if (link_queued(ch->link) + (size_t)n < LINK_OUT_SOFT) {
+		chan_write(ch, F_OUT, line, (size_t)n);
+		ch->dropped = 0;
+	}
+}
+
+static void event_line(struct ctl_chan *ch, const char *json, size_t len)
+{
+	if (ch->dropped)
+		events_say_dropped(ch);
+	if (ch->dropped || link_queued(ch->link) + len + FRAME_HDR + 1 >= LINK_OUT_SOFT) {
+		ch->dropped++;
+		return;
+	}
+	{
+		char buf[4096];
+
+		if (len + 1 > sizeof(buf)) {
+			ch->dropped++;
+			return;
+		}
+		memcpy(buf, json, len);
+		buf[len] = '\n';
+		chan_write(ch, F_OUT, buf, len + 1);
+	}
+}
+
+static void replay_line(void *arg, const char *json, size_t len)
+{
+	event_line(arg, json, len);
+}
+
+static int cmd_events(struct ctl_chan *ch, char **w, int n, struct strbuf *out)
+{
+	bool replay = false;
+
+	for (int i = 1; i < n; i++) {
+		if (strcmp(w[i], "--replay")) {
+			sb_printf(out, "usage: events [--replay]\n");
+			return 2;
+		}
+		replay = true;
+	}
+	ch->kind = CH_EVENTS;
+	if (replay)
+		events_replay(replay_line, ch);
+	return -1;
+}
+
+struct event_pass {
+	const char *json;
+	size_t len;
+};
+
+static void pass_event(struct ctl_chan *ch, void *arg)
+{
+	const struct event_pass *ep = arg;
+
+	if (ch->kind == CH_EVENTS)
+		event_line(ch, ep->json, ep->len);
+}
+
+static void on_event(void *arg, const struct event *ev, const char *json, size_t len)
+{
+	struct event_pass ep = {json, len};
+
+	(void)arg;
+	(void)ev;
+	links_foreach(pass_event, &ep);
+}
+
+/* ---- the rest ---- */
+
+static int cmd_status(char **w, int n, struct strbuf *out)
 {
 	bool json = false;
 	struct service *only = NULL;
@@ -138,7 +361,7 @@ static int cmd_status(struct supervisor *s, char **w, int n, struct strbuf *out)
 	for (int i = 1; i < n; i++) {
 		if (!strcmp(w[i], "--json"))
 			json = true;
-		else if (!only && w[i][0] != '-' && (only = sup_find(s, w[i])))
+		else if (!only && w[i][0] != '-' && (only = sup_find(ctl_sup, w[i])))
 			;
 		else {
 			sb_printf(out, "status: no service named '%s'\n", w[i]);
@@ -146,76 +369,57 @@ static int cmd_status(struct supervisor *s, char **w, int n, struct strbuf *out)
 		}
 	}
 	if (json)
-		sup_status_json(s, only, out);
+		sup_status_json(ctl_sup, only, out);
 	else
-		sup_status_table(s, only, out);
+		sup_status_table(ctl_sup, only, out);
 	return 0;
 }
 
-int control_exec(struct supervisor *s, char *line, struct strbuf *out, struct service **wait_svc,
-		 int *wait_kind)
+static int cmd_power(char **w, struct strbuf *out)
 {
-	char *w[8], *save = NULL;
-	int n = 0;
-	bool no_block = false;
+	enum power_action a = w[0][0] == 'p'   ? POWER_POWEROFF
+			      : w[0][0] == 'r' ? POWER_REBOOT
+					       : POWER_HALT;
 
-	*wait_svc = NULL;
-	*wait_kind = WAIT_NONE;
-	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 8;
-	     t = strtok_r(NULL, " \t\r\n", &save)) {
-		if (!strcmp(t, "--no-block"))
+	sb_printf(out, "%s: shutting down\n", w[0]);
+	sup_shutdown(ctl_sup, a, "requested over the control socket");
+	return 0;
+}
+
+/* Runs one command; -1 when the session goes on (it answers later). */
+static int dispatch(struct ctl_chan *ch, char **w, int n, struct strbuf *out)
+{
+	bool no_block = false;
+	int k = 0;
+
+	/* --no-block anywhere, as the line protocol took it */
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(w[i], "--no-block") && strcmp(w[0], "exec"))
 			no_block = true;
 		else
-			w[n++] = t;
+			w[k++] = w[i];
 	}
-	if (n == 0)
-		return usage(out, "empty command");
+	n = k;
+	if (n == 0) {
+		sb_puts(out, "empty command\n");
+		return 2;
+	}
 	if (!strcmp(w[0], "status"))
-		return cmd_status(s, w, n, out);
+		return cmd_status(w, n, out);
 	if (!strcmp(w[0], "reload"))
-		return sup_reload(s, out) ? 1 : 0;
-	if (!strcmp(w[0], "poweroff") || !strcmp(w[0], "reboot") || !strcmp(w[0], "halt")) {
-		enum power_action a = w[0][0] == 'p'   ? POWER_POWEROFF
-				      : w[0][0] == 'r' ? POWER_REBOOT
-						       : POWER_HALT;
-
-		sb_printf(out, "%s: shutting down\n", w[0]);
-		sup_shutdown(s, a, "requested over the control socket");
-		return 0;
-	}
+		return sup_reload(ctl_sup, out) ? 1 : 0;
+	if (!strcmp(w[0], "poweroff") || !strcmp(w[0], "reboot") || !strcmp(w[0], "halt"))
+		return cmd_power(w, out);
 	if (!strcmp(w[0], "start") || !strcmp(w[0], "stop") || !strcmp(w[0], "restart") ||
-	    !strcmp(w[0], "logs")) {
-		struct service *svc;
-		int r;
-
-		if (n != 2)
-			return usage(out, "usage: start|stop|restart|logs NAME");
-		svc = sup_find(s, w[1]);
-		if (!svc || svc->removed) {
-			sb_printf(out, "%s: no service named '%s'\n", w[0], w[1]);
-			return 1;
-		}
-		if (w[0][0] == 'l') {
-			logring_dump(&svc->ring, out);
-			return 0;
-		}
-		if (!strcmp(w[0], "start"))
-			r = svc_cmd_start(svc);
-		else if (!strcmp(w[0], "stop"))
-			r = svc_cmd_stop(svc);
-		else
-			r = svc_cmd_restart(svc);
-		if (r) {
-			sb_printf(out, "%s %s: %s\n", w[0], w[1], strerror(-r));
-			return 1;
-		}
-		if (no_block) {
-			sb_printf(out, "%s: %s\n", w[1], svc_state_name(svc->state));
-			return 0;
-		}
-		*wait_svc = svc;
-		*wait_kind = !strcmp(w[0], "stop") ? WAIT_STOP : WAIT_START;
-		return 0;
+	    !strcmp(w[0], "logs"))
+		return cmd_service(ch, w, n, no_block, out);
+	if (!strcmp(w[0], "wait"))
+		return cmd_wait(ch, w, n, out);
+	if (!strcmp(w[0], "events"))
+		return cmd_events(ch, w, n, out);
+	if (!strcmp(w[0], "exec")) {
+		exec_open(ch, w, n);
+		return -1;
 	}
 	if (!strcmp(w[0], "version")) {
 		sb_puts(out, "nucleus-init " NUCLEUS_VERSION "\n");
@@ -225,174 +429,54 @@ int control_exec(struct supervisor *s, char *line, struct strbuf *out, struct se
 	return 2;
 }
 
-static void client_line(struct client *c)
+void ctl_open(struct ctl_chan *ch, char **words, int n)
 {
-	struct strbuf body;
-	struct service *svc;
-	int kind, code;
+	struct strbuf out;
+	int code;
 
-	loop_cancel(the_sup->loop, &c->idle);
-	sb_init(&body);
-	code = control_exec(the_sup, c->in, &body, &svc, &kind);
-	if (svc) {
-		int sc;
-
-		sb_free(&body);
-		c->wait_svc = svc;
-		c->wait_kind = kind;
-		loop_mod_fd(the_sup->loop, c->fd, 0);
-		if (settled(svc, kind, &sc))
-			answer_wait(c, svc, sc);
-		return;
-	}
-	client_reply(c, code, &body);
-	sb_free(&body);
+	sb_init(&out);
+	code = dispatch(ch, words, n, &out);
+	if (code >= 0)
+		answer(ch, code, &out);
+	sb_free(&out);
 }
 
-static void on_client(struct loop *l, int fd, uint32_t ev, void *arg)
+void ctl_abandon(struct ctl_chan *ch)
 {
-	struct client *c = arg;
-	ssize_t n;
-	char *nl;
-
-	(void)l;
-	(void)fd;
-	if (ev & EPOLLOUT) {
-		client_flush(c);
-		return;
-	}
-	if (c->wait_svc) {
-		/* a waiting client hung up */
-		if (ev & (EPOLLHUP | EPOLLERR))
-			client_close(c);
-		return;
-	}
-	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, MSG_DONTWAIT);
-	if (n <= 0) {
-		if (n < 0 && errno == EAGAIN)
-			return;
-		client_close(c);
-		return;
-	}
-	c->inlen += (size_t)n;
-	c->in[c->inlen] = '\0';
-	nl = strchr(c->in, '\n');
-	if (!nl && c->inlen < sizeof(c->in) - 1)
-		return;
-	if (nl)
-		*nl = '\0';
-	client_line(c);
+	if (ch->kind == CH_WAIT)
+		wait_free(ch);
+	else if (ch->kind == CH_EXEC)
+		exec_abandon(ch);
 }
 
-static void on_idle(struct loop *l, void *arg)
+void ctl_drained(struct ctl_chan *ch)
 {
-	struct client *c = arg;
-
-	(void)l;
-	log_debug("control client closed: no whole request within %dms", CONTROL_IDLE_MS);
-	client_close(c);
+	if (ch->kind == CH_EVENTS && ch->dropped)
+		events_say_dropped(ch);
+	else if (ch->kind == CH_EXEC)
+		exec_drained(ch);
 }
 
-/* A free slot, or the oldest client's: one still sending its request first. */
-static struct client *slot(void)
+/* Every state change: the sessions waiting for one may be answered. */
+static void change_one(struct ctl_chan *ch, void *arg)
 {
-	struct client *old = NULL, *oldest_idle = NULL;
+	struct service *svc = arg;
+	int code;
 
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		struct client *c = &clients[i];
-
-		if (!c->used)
-			return c;
-		if (!old || c->since < old->since)
-			old = c;
-		if (!c->wait_svc && c->outoff == 0 && !c->out.len &&
-		    (!oldest_idle || c->since < oldest_idle->since))
-			oldest_idle = c;
-	}
-	old = oldest_idle ? oldest_idle : old;
-	log_warn("control socket: %d clients; the oldest gives its slot to a new one", MAX_CLIENTS);
-	client_close(old);
-	return old;
+	if (ch->kind == CH_SETTLE && ch->svc == svc && settled(svc, ch->settle_kind, &code))
+		answer_settled(ch, code);
+	else if (ch->kind == CH_WAIT)
+		wait_check(ch);
 }
 
-static void on_accept(struct loop *l, int fd, uint32_t ev, void *arg)
+static void on_change(void *arg, struct service *svc)
 {
-	(void)ev;
 	(void)arg;
-	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct ucred cr;
-		socklen_t len = sizeof(cr);
-		struct client *c;
-
-		if (cfd < 0)
-			return;
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
-		    (cr.uid != 0 && cr.uid != geteuid())) {
-			close(cfd);
-			continue;
-		}
-		c = slot();
-		if (loop_add_fd(l, cfd, EPOLLIN, on_client, c)) {
-			static const char busy[] = "1\ncannot watch the control client\n";
-
-			if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-			}
-			close(cfd);
-			continue;
-		}
-		c->used = true;
-		c->fd = cfd;
-		c->since = now_ms();
-		timer_init(&c->idle);
-		loop_at(l, &c->idle, c->since + CONTROL_IDLE_MS, on_idle, c);
-	}
+	links_foreach(change_one, svc);
 }
 
-int control_open(struct supervisor *s)
+void ctl_watch(struct supervisor *s)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	the_sup = s;
-	int r = mkdir_p(s->runtime_dir, 0755);
-
-	if (r) {
-		log_err("runtime dir %s: %s", s->runtime_dir, strerror(-r));
-		return r;
-	}
-	if ((size_t)snprintf(sock_path, sizeof(sock_path), "%s/control.sock", s->runtime_dir) >=
-	    sizeof(sa.sun_path)) {
-		log_err("control socket path %s/control.sock is too long", s->runtime_dir);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, sock_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(sock_path);
-	mode_t old = umask(0077);
-
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-
-	umask(old);
-	if (r < 0 || listen(fd, 16) < 0 || loop_add_fd(s->loop, fd, EPOLLIN, on_accept, NULL)) {
-		log_err("control socket %s: %s", sock_path, strerror(errno));
-		close(fd);
-		return -errno;
-	}
-	listen_fd = fd;
 	sup_watch(s, on_change, NULL);
-	log_debug("control socket %s", sock_path);
-	return 0;
-}
-
-void control_close(struct supervisor *s)
-{
-	if (listen_fd < 0)
-		return;
-	loop_del_fd(s->loop, listen_fd);
-	close(listen_fd);
-	listen_fd = -1;
-	unlink(sock_path);
+	events_listen(on_event, NULL);
 }

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,6 +24,9 @@
 
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
 #endif
 #ifndef MFD_ALLOW_SEALING
 #define MFD_ALLOW_SEALING 0x0002U
@@ -293,6 +298,68 @@ static void __attribute__((noreturn)) runner_fail(const struct nerr *e, int code
 	_exit(code);
 }
 
+/* Hands @fd to PID 1 over the console socket (fd 7). */
+static int send_fd(int sock, int fd)
+{
+	char byte = 'm';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	memset(u.buf, 0, sizeof(u.buf));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/*
+ * The command's terminal, made inside the service (its /dev/pts, so the
+ * command sees /dev/pts/N as its tty), owned by the service's user; the
+ * master goes back to PID 1, which relays it.
+ */
+static int console_setup(const struct run_plan *p, struct nerr *e)
+{
+	/* a client without a terminal of its own gets the classic size */
+	struct winsize ws = {.ws_row = p->f.rows ? p->f.rows : 24, .ws_col = p->f.cols ? p->f.cols : 80};
+	int master, slave, unlock = 0, r;
+
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return nerr_set(e, "tty", errno, "/dev/ptmx: %s", strerror(errno));
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) {
+		r = errno;
+		close(master);
+		return nerr_set(e, "tty", r, "a terminal from /dev/ptmx: %s", strerror(r));
+	}
+	ioctl(master, TIOCSWINSZ, &ws);
+	/* the user's own terminal, as login gives it; without it, the terminal still works */
+	if (fchown(slave, p->f.id.uid, p->f.id.gid) < 0) {
+	}
+	r = send_fd(7, master);
+	close(master);
+	close(7);
+	if (r)
+		return nerr_set(e, "tty", -r, "handing the terminal over: %s", strerror(-r));
+	if (setsid() < 0 && errno != EPERM)
+		return nerr_set(e, "tty", errno, "setsid: %s", strerror(errno));
+	if (ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 || dup2(slave, 1) < 0 ||
+	    dup2(slave, 2) < 0)
+		return nerr_set(e, "tty", errno, "the terminal as stdio: %s", strerror(errno));
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
 static void __attribute__((noreturn)) run_command(const struct run_plan *p)
 {
 	struct svc_conf c;
@@ -301,6 +368,8 @@ static void __attribute__((noreturn)) run_command(const struct run_plan *p)
 	char **envp = p->envp;
 	int err;
 
+	if (p->f.tty && console_setup(p, &e))
+		runner_fail(&e, 126);
 	plan_conf(p, &c);
 	io.seccomp = p->seccomp.len ? &p->seccomp : NULL;
 	if (p->f.isolate && p->f.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
@@ -317,16 +386,47 @@ static void __attribute__((noreturn)) run_command(const struct run_plan *p)
 	runner_fail(&e, err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
+/*
+ * The runner stays outside the service's PID namespace while its command
+ * runs inside: the signals PID 1 forwards (nucleusctl exec's Ctrl-C) go on
+ * to the command; its status comes back as ours (128+N for signal N).
+ */
+static int forward_and_wait(pid_t child, const sigset_t *fwd)
+{
+	for (;;) {
+		siginfo_t si;
+		int st, sig = sigwaitinfo(fwd, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		while (waitpid(child, &st, WNOHANG) == child)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+}
+
 int runner_main(int argc, char **argv)
 {
 	struct run_plan p;
 	struct nerr e = {0};
+	sigset_t fwd;
 	pid_t child;
-	int st, r;
+	int r;
 
 	(void)argc;
 	(void)argv;
 	prctl(PR_SET_NAME, RUNNER_NAME, 0, 0, 0);
+	/* held from here on, so none is lost; the command resets its mask */
+	sigemptyset(&fwd);
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGSEGV && sig != SIGBUS &&
+		    sig != SIGFPE && sig != SIGILL && sig != SIGTRAP && sig != SIGTTIN &&
+		    sig != SIGTTOU && sig != SIGTSTP)
+			sigaddset(&fwd, sig);
+	sigprocmask(SIG_BLOCK, &fwd, NULL);
 	fcntl(5, F_SETFD, FD_CLOEXEC);
 	r = run_plan_read(3, &p);
 	if (r) {
@@ -348,8 +448,7 @@ int runner_main(int argc, char **argv)
 	if (child == 0)
 		run_command(&p);
 	close(5);
-	while (waitpid(child, &st, 0) < 0)
-		if (errno != EINTR)
-			_exit(126);
-	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (p.f.tty)
+		close(7);
+	_exit(forward_and_wait(child, &fwd));
 }

@@ -51,6 +51,8 @@ struct run_fixed {
 	uint64_t nofile, nproc, memlock;
 	uint64_t caps; /* kept capabilities */
 	struct ident id;
+	bool tty;		   /* a terminal: its master goes back over fd 7 */
+	unsigned short rows, cols; /* its size */
 };
 
 /* Everything nucleus-run needs to run a command as a service runs. */

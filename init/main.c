@@ -9,6 +9,8 @@
 #include "isolate/hide.h"
 #include "isolate/ns.h"
 #include "control.h"
+#include "events.h"
+#include "notify_up.h"
 #include "stages.h"
 #include "devhelper.h"
 #include "isolate/cgroup.h"
@@ -238,8 +240,11 @@ static void open_signals(struct supervisor *s)
 static int serve(struct supervisor *s)
 {
 	control_open(s);
-	if (s->mode == MODE_MACHINE)
+	notify_up_open(s);
+	if (s->mode == MODE_MACHINE) {
 		stage1_devices(s);
+		control_port_scan(s);
+	}
 	if (!s->shutting_down)
 		sup_start_all(s);
 	sup_settle(s);
@@ -339,6 +344,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	}
 	s->stage1_ms = now_ms() - s->start_ms;
 	stage1_cpu(s);
+	events_emit(&(struct event){.kind = EVENT_BOOT, .stage = "stage1"});
 	return serve(s);
 }
 

@@ -162,7 +162,11 @@ struct sys_conf {
 	uint64_t watchdog_interval_ms;
 	bool coldplug;		    /* load the modules of the devices present and added */
 	uint64_t device_timeout_ms; /* a missing interface link or mount device: how long to wait */
+	char *control_port;	    /* virtio-serial port name; NULL: the default, "none": off */
+	bool exec;		    /* `nucleusctl exec` allowed */
 };
+
+#define DEFAULT_CONTROL_PORT "org.nucleus.ctl"
 
 struct manifest {
 	char *path;

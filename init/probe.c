@@ -7,6 +7,7 @@
 #include "probe.h"
 #include "log.h"
 #include "spawn.h"
+#include "events.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -118,11 +119,22 @@ static void on_next(struct loop *l, void *arg)
 	attempt(arg);
 }
 
+void probe_set_health(struct prober *p, enum health_state h)
+{
+	struct event ev = {.kind = EVENT_HEALTH, .from = health_name(p->health), .to = health_name(h)};
+
+	if (p->health == h)
+		return;
+	p->health = h;
+	ev.service = p->ops->name(p->owner);
+	events_emit(&ev);
+}
+
 static void unhealthy(struct prober *p, const char *why)
 {
 	if (p->health == HEALTH_UNHEALTHY)
 		return;
-	p->health = HEALTH_UNHEALTHY;
+	probe_set_health(p, HEALTH_UNHEALTHY);
 	p->ops->unhealthy(p->owner, why);
 }
 
@@ -157,7 +169,7 @@ static void result(struct prober *p, bool ok, const char *why)
 	case 1:
 		if (p->health == HEALTH_UNHEALTHY)
 			log_info("%s: healthy again", c->name);
-		p->health = HEALTH_HEALTHY;
+		probe_set_health(p, HEALTH_HEALTHY);
 		break;
 	case -1:
 		unhealthy(p, why);

@@ -29,6 +29,7 @@ const char *health_name(enum health_state h);
 struct probe_ops {
 	void (*ready)(void *owner);			 /* readiness reached */
 	void (*unhealthy)(void *owner, const char *why); /* health lost: on_unhealthy */
+	const char *(*name)(void *owner);		 /* for the health events */
 	/* exec probes; *report_fd: where the runner says why it could not run it */
 	pid_t (*spawn_exec)(void *owner, char *const *argv, int *report_fd, struct nerr *e);
 };
@@ -68,6 +69,8 @@ void probe_stop(struct prober *p);
 bool probe_exited(struct prober *p, pid_t pid, int status);
 /* The fd:N pipe of a fresh run (write end goes to the child). */
 int probe_fd_pipe(struct prober *p, int *wr);
+/* The health changes here only: the event bus hears of it. */
+void probe_set_health(struct prober *p, enum health_state h);
 /* WATCHDOG=1: the watchdog deadline starts again. */
 void probe_watchdog_kick(struct prober *p);
 

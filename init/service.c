@@ -11,6 +11,7 @@
  */
 #include "svc_internal.h"
 #include "spawn.h"
+#include "events.h"
 #include "isolate/cgroup.h"
 #include "isolate/hide.h"
 #include "isolate/ns.h"
@@ -108,6 +109,22 @@ static void reset_backoff(struct service *svc)
 
 char **sup_dns_servers(struct supervisor *s);
 
+/* The bus hears of every change; an exit just reaped rides along once. */
+static void state_event(struct service *svc, enum svc_state old)
+{
+	struct event ev = {.kind = EVENT_STATE,
+			   .service = svc->conf->name,
+			   .from = svc_state_name(old),
+			   .to = svc_state_name(svc->state),
+			   .has_exit = svc->exit_fresh && svc->has_status,
+			   .exit_status = svc->last_status};
+
+	if (svc->state == ST_FAILED || svc->state == ST_BACKOFF || svc->state == ST_EXITED)
+		ev.error = svc->error[0] ? svc->error : NULL;
+	svc->exit_fresh = false;
+	events_emit(&ev);
+}
+
 void svc_set_state(struct service *svc, enum svc_state st)
 {
 	struct supervisor *s = svc->sup;
@@ -124,6 +141,7 @@ void svc_set_state(struct service *svc, enum svc_state st)
 	}
 	log_debug("%s: %s -> %s", svc->conf->name, svc_state_name(old), svc_state_name(st));
 	svc->state = st;
+	state_event(svc, old);
 	if ((old == ST_STARTING || old == ST_READY) && st != ST_READY)
 		probe_stop(&svc->probe);
 	svc->since_ms = now_ms() - s->start_ms;
@@ -422,7 +440,7 @@ static void spawned(struct service *svc, const struct spawn_out *out)
 	}
 	svc->probe.netns_fd = svc->netns_fd;
 	svc->started_ms = now_ms();
-	svc->probe.health = HEALTH_UNKNOWN;
+	probe_set_health(&svc->probe, HEALTH_UNKNOWN);
 	free(svc->status_text);
 	svc->status_text = NULL;
 	log_debug("%s: started pid %d", c->name, (int)out->pid);
@@ -698,6 +716,7 @@ void svc_handle(struct service *svc, enum svc_event ev)
 			svc_set_state(svc, ST_READY);
 		break;
 	case EV_EXIT:
+		svc->exit_fresh = true;
 		drain_report(svc);
 		drain_log(svc);
 		/* whatever is left of its process group, and of its cgroup, goes with it */
@@ -711,6 +730,7 @@ void svc_handle(struct service *svc, enum svc_event ev)
 			svc_stopped(svc);
 		else if (svc->state == ST_STARTING || svc->state == ST_READY)
 			after_exit(svc);
+		svc->exit_fresh = false;
 		break;
 	case EV_STOP:
 		switch (svc->state) {
@@ -793,9 +813,15 @@ static pid_t probe_spawn(void *owner, char *const *argv, int *report_fd, struct 
 	return spawn_probe(svc->conf, &io, svc->pid, argv, report_fd, e);
 }
 
+static const char *probe_owner_name(void *owner)
+{
+	return ((struct service *)owner)->conf->name;
+}
+
 static const struct probe_ops svc_probe_ops = {
 	.ready = probe_said_ready,
 	.unhealthy = probe_said_unhealthy,
+	.name = probe_owner_name,
 	.spawn_exec = probe_spawn,
 };
 

@@ -92,6 +92,7 @@ struct service {
 	unsigned restarts;
 	bool has_status;
 	int last_status; /* wait status of the last exit */
+	bool exit_fresh; /* last_status was just reaped: the next state event carries it */
 	char *status_text;
 	char error[256];
 
@@ -144,6 +145,14 @@ typedef void (*sup_watch_fn)(void *arg, struct service *svc);
 
 struct sup_devices;
 
+/* A child of PID 1 another module started and waits for. */
+typedef void (*sup_child_fn)(void *arg, pid_t pid, int status);
+struct sup_child {
+	pid_t pid;
+	sup_child_fn fn;
+	void *arg;
+};
+
 struct supervisor {
 	struct loop *loop;
 	struct manifest *m;
@@ -195,6 +204,8 @@ struct supervisor {
 	struct sup_devices *dev; /* machine mode: coldplug, hotplug, waits (stages/devices.c) */
 	struct path_gate *gates; /* mounts not there yet, or failed and required */
 	int ngates;
+	struct sup_child *children; /* exec sessions' runners */
+	int nchildren, capchildren;
 };
 
 /* What a spawn (or an exec probe) of @svc needs besides its conf. */
@@ -217,6 +228,9 @@ void sup_reap(struct supervisor *s);
 void sup_shutdown(struct supervisor *s, enum power_action a, const char *why);
 struct service *sup_find(struct supervisor *s, const char *name);
 int sup_reload(struct supervisor *s, struct strbuf *out);
+/* @fn hears when @pid is reaped (once; then it is forgotten). 0 or -ENOMEM. */
+int sup_child_add(struct supervisor *s, pid_t pid, sup_child_fn fn, void *arg);
+void sup_child_del(struct supervisor *s, pid_t pid);
 /* @fn hears of every state change (control clients waiting for one). */
 int sup_watch(struct supervisor *s, sup_watch_fn fn, void *arg);
 

@@ -661,17 +661,21 @@ int spawn_read_status(int fd, int *status)
 	return 1;
 }
 
-/* The plan of an exec probe: the service's identity, limits and filter, and @argv. */
-static int probe_plan(const struct svc_conf *c, const struct spawn_io *io, char *const *argv,
-		      struct nerr *e)
+/* The plan of what runs inside: the service's identity, limits and filter, and @argv. */
+static int inside_plan(const struct svc_conf *c, const struct spawn_io *io, char *const *argv,
+		       const struct inside_io *in, struct nerr *e)
 {
 	struct run_plan rp = {.argv = (char **)argv};
-	int r;
+	int r, n;
 
 	if (ident_resolve(root_prefix(c), c->user, c->groups, &rp.f.id, e) ||
 	    spawn_build_env(c, rp.f.id.home, &rp.envp, e) ||
 	    (c->isolate && caps_mask(c, &rp.f.caps, e)))
 		return -1;
+	n = strv_len(rp.envp);
+	for (int i = 0; in->env && in->env[i]; i++)
+		if (env_set(&rp.envp, &n, in->env[i]))
+			return nerr_set(e, "env", ENOMEM, "out of memory");
 	strlcpy_n(rp.f.name, c->name, sizeof(rp.f.name));
 	rp.f.nsflags = ns_clone_flags(c);
 	rp.f.isolate = c->isolate;
@@ -679,6 +683,9 @@ static int probe_plan(const struct svc_conf *c, const struct spawn_io *io, char 
 	rp.f.nofile = c->nofile;
 	rp.f.nproc = c->nproc;
 	rp.f.memlock = c->memlock;
+	rp.f.tty = in->console >= 0;
+	rp.f.rows = in->rows;
+	rp.f.cols = in->cols;
 	rp.workdir = c->workdir;
 	if (c->isolate && io->seccomp)
 		rp.seccomp = *io->seccomp;
@@ -687,40 +694,48 @@ static int probe_plan(const struct svc_conf *c, const struct spawn_io *io, char 
 	return r;
 }
 
+/* The runner's fds: stdio 0-2, plan 3, pidfd 4, report 5, our binary 6, console 7. */
+static int inside_fds(const struct inside_io *in, int null, int plan, int pidfd, int report)
+{
+	int fds[8], n = 7;
+
+	for (int i = 0; i < 3; i++)
+		fds[i] = in->stdio[i] >= 0 ? in->stdio[i] : null;
+	fds[3] = plan;
+	fds[4] = pidfd >= 0 ? pidfd : null;
+	fds[5] = report;
+	fds[6] = inside_self_fd();
+	if (in->console >= 0)
+		fds[n++] = in->console;
+	return fds_arrange(fds, n);
+}
+
 /*
- * The probe's first process, a fork of PID 1: it reads what only the host
- * has (the user database of the service's root, env_file) and execs
- * nucleus-run with the plan in a memfd, the service's pidfd, the report
- * pipe and /dev/null as stdio. It is not in the service's PID namespace,
+ * The first process of what runs inside, a fork of PID 1: it reads what
+ * only the host has (the user database of the service's root, env_file)
+ * and execs nucleus-run with the plan in a memfd, the service's pidfd, the
+ * report pipe and its stdio. It is not in the service's PID namespace,
  * never takes the service's identity, and is not dumpable while it holds
  * PID 1's memory.
  */
 static void __attribute__((noreturn))
-probe_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int report,
-	    char *const *argv)
+inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int report,
+	     char *const *argv, const struct inside_io *in)
 {
 	char *rargv[] = {RUNNER_NAME, (char *)c->name, NULL};
 	struct nerr e = {0};
 	int plan, null, r;
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* in the service's cgroup: its limits count the probe too */
+	/* in the service's cgroup: its limits count what runs inside too */
 	if (io->cgroup_fd >= 0)
 		cg_enter(io->cgroup_fd, 0);
 	if (setsid() < 0)
-		nerr_set(&e, "probe", errno, "setsid: %s", strerror(errno));
-	else if (!spawn_oom_adj(c, &e) && (plan = probe_plan(c, io, argv, &e)) >= 0) {
+		nerr_set(&e, in->step, errno, "setsid: %s", strerror(errno));
+	else if (!spawn_oom_adj(c, &e) && (plan = inside_plan(c, io, argv, in, &e)) >= 0) {
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null >= 0) {
-			int fds[] = {null,
-				     null,
-				     null,
-				     plan,
-				     pidfd >= 0 ? pidfd : null,
-				     report,
-				     inside_self_fd()};
-
-			r = fds_arrange(fds, (int)ARRAY_SIZE(fds));
+			r = inside_fds(in, null, plan, pidfd, report);
 			if (r == 0) {
 				report = 5;
 				fcntl(6, F_SETFD, FD_CLOEXEC);
@@ -728,29 +743,29 @@ probe_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int 
 			}
 			nerr_set(&e, RUNNER_NAME, -r, "exec: %s", strerror(-r));
 		} else {
-			nerr_set(&e, "probe", errno, "/dev/null: %s", strerror(errno));
+			nerr_set(&e, in->step, errno, "/dev/null: %s", strerror(errno));
 		}
 	}
 	child_report(report, &e, 126);
 	_exit(126);
 }
 
-pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
-		  char *const *argv, int *report_fd, struct nerr *e)
+pid_t spawn_inside(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
+		   char *const *argv, const struct inside_io *in, int *report_fd, struct nerr *e)
 {
 	int pidfd = -1, rep[2];
 	pid_t pid;
 
 	*report_fd = -1;
 	if (inside_self_fd() < 0)
-		return nerr_set(e, "probe", EBADF,
+		return nerr_set(e, in->step, EBADF,
 				"%s needs our own binary, which is not open (%s)", RUNNER_NAME,
 				inside_why());
 	/* opened here, while @target is our unreaped child: it is that process */
 	if (ns_clone_flags(c)) {
 		pidfd = ns_pidfd(target);
 		if (pidfd < 0)
-			return nerr_set(e, "probe", -pidfd, "pidfd_open %d: %s", (int)target,
+			return nerr_set(e, in->step, -pidfd, "pidfd_open %d: %s", (int)target,
 					strerror(-pidfd));
 	}
 	if (pipe2(rep, O_CLOEXEC) < 0) {
@@ -758,15 +773,15 @@ pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t tar
 
 		if (pidfd >= 0)
 			close(pidfd);
-		return nerr_set(e, "probe", err, "pipe: %s", strerror(err));
+		return nerr_set(e, in->step, err, "pipe: %s", strerror(err));
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(rep[0]);
-		probe_child(c, io, pidfd, rep[1], argv);
+		inside_child(c, io, pidfd, rep[1], argv, in);
 	}
 	if (pid < 0) {
-		nerr_set(e, "probe", errno, "fork: %s", strerror(errno));
+		nerr_set(e, in->step, errno, "fork: %s", strerror(errno));
 		close(rep[0]);
 	} else {
 		fcntl(rep[0], F_SETFL, O_NONBLOCK);
@@ -776,6 +791,14 @@ pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t tar
 	if (pidfd >= 0)
 		close(pidfd);
 	return pid;
+}
+
+pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
+		  char *const *argv, int *report_fd, struct nerr *e)
+{
+	static const struct inside_io quiet = {.stdio = {-1, -1, -1}, .console = -1, .step = "probe"};
+
+	return spawn_inside(c, io, target, argv, &quiet, report_fd, e);
 }
 
 int spawn_read_report(int fd, struct spawn_report *r)

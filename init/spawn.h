@@ -64,6 +64,22 @@ int spawn_read_status(int fd, int *status);
  */
 int spawn_read_report(int fd, struct spawn_report *r);
 
+/* What runs inside besides its command: stdio, a terminal, more environment. */
+struct inside_io {
+	int stdio[3];		/* its stdin, stdout, stderr; -1: /dev/null */
+	int console;		/* a terminal: the socket the runner sends its master over; -1: none */
+	unsigned short rows, cols; /* the terminal's size */
+	char *const *env;	/* KEY=VALUE over the service's environment, or NULL */
+	const char *step;	/* what errors are about: "probe", "exec" */
+};
+
+/*
+ * spawn_inside - starts @argv inside the running service @target as its
+ * exec probes run (see spawn_probe), with @in's stdio or terminal.
+ */
+pid_t spawn_inside(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
+		   char *const *argv, const struct inside_io *in, int *report_fd, struct nerr *e);
+
 /*
  * spawn_probe - starts an exec probe as the service runs: it joins the
  * namespaces (and so the root) of the running service @target, takes its

@@ -17,6 +17,7 @@
 #include "isolate/mount.h"
 #include "stages.h"
 #include "devices.h"
+#include "events.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -325,6 +326,46 @@ static bool probe_was(struct supervisor *s, pid_t pid, int st)
 	return false;
 }
 
+int sup_child_add(struct supervisor *s, pid_t pid, sup_child_fn fn, void *arg)
+{
+	if (s->nchildren == s->capchildren) {
+		int cap = s->capchildren ? s->capchildren * 2 : 8;
+		struct sup_child *c = realloc(s->children, sizeof(*c) * (size_t)cap);
+
+		if (!c)
+			return -ENOMEM;
+		s->children = c;
+		s->capchildren = cap;
+	}
+	s->children[s->nchildren++] = (struct sup_child){pid, fn, arg};
+	return 0;
+}
+
+void sup_child_del(struct supervisor *s, pid_t pid)
+{
+	for (int i = 0; i < s->nchildren; i++) {
+		if (s->children[i].pid == pid) {
+			s->children[i] = s->children[--s->nchildren];
+			return;
+		}
+	}
+}
+
+/* A child some module started (an exec session's runner): its owner hears. */
+static bool child_was(struct supervisor *s, pid_t pid, int st)
+{
+	for (int i = 0; i < s->nchildren; i++) {
+		struct sup_child c = s->children[i];
+
+		if (c.pid == pid) {
+			s->children[i] = s->children[--s->nchildren];
+			c.fn(c.arg, pid, st);
+			return true;
+		}
+	}
+	return false;
+}
+
 void sup_reap(struct supervisor *s)
 {
 	for (;;) {
@@ -336,7 +377,7 @@ void sup_reap(struct supervisor *s)
 				stage3_finish(s);
 			return;
 		}
-		if (probe_was(s, pid, st) || devices_child_exited(s, pid))
+		if (probe_was(s, pid, st) || devices_child_exited(s, pid) || child_was(s, pid, st))
 			continue;
 		for (int i = 0; i < s->nsvc; i++) {
 			struct service *svc = s->svcs[i];
@@ -457,7 +498,10 @@ void sup_shutdown(struct supervisor *s, enum power_action a, const char *why)
 {
 	if (s->shutting_down)
 		return;
+	struct event ev = {.kind = EVENT_SHUTDOWN, .action = power_action_name(a), .reason = why};
+
 	log_info("%s: %s", power_action_name(a), why);
+	events_emit(&ev);
 	s->shutting_down = true;
 	s->shutdown_action = a;
 	for (int i = 0; i < s->nsvc; i++) {
@@ -510,6 +554,7 @@ static void boot_timeline(struct supervisor *s)
 	s->ready_ms = now_ms() - s->start_ms;
 	if (!s->ready_ms)
 		s->ready_ms = 1;
+	events_emit(&(struct event){.kind = EVENT_BOOT, .stage = "settled"});
 	log_info("boot timeline: kernel %llums, stage 1 %llums (modules %llums), services settled "
 		 "at %llums (nucleus-init's own spawn work %llu.%03llums)",
 		 (unsigned long long)s->kernel_ms, (unsigned long long)s->stage1_ms,

@@ -15,6 +15,7 @@
 #include "devices.h"
 #include "devices_int.h"
 #include "blkid.h"
+#include "control.h"
 #include "coldplug.h"
 #include "devhelper.h"
 #include "inside.h"
@@ -656,6 +657,9 @@ static void on_event(struct supervisor *s, const struct uevent *ev)
 		log_debug("device %s: %s (%s%s%s)", add ? "added" : "removed", ev->devpath,
 			  ev->subsystem, ev->devname ? ", /dev/" : "",
 			  ev->devname ? ev->devname : "");
+	/* a port's name comes after it, as a change: the control port may be this one */
+	if (!strcmp(ev->subsystem, "virtio-ports") && (add || !strcmp(ev->action, "change")))
+		control_port_scan(s);
 	if (!add)
 		return;
 	if (ev->modalias && d->coldplug && strset_add(&d->want_load, ev->modalias) < 0)

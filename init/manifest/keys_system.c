@@ -17,6 +17,7 @@ void mf_sys_defaults(struct sys_conf *s)
 	s->watchdog_interval_ms = 10000;
 	s->coldplug = true;
 	s->device_timeout_ms = 10000;
+	s->exec = true;
 }
 
 /* ---- [system] keys ---- */
@@ -110,6 +111,25 @@ static int y_device_timeout(struct loader *L, void *obj, const char *v, const ch
 	return mf_dur(&c->device_timeout_ms, v, why);
 }
 
+/* A virtio-serial port name, or none; NULL in the conf means the default. */
+static int y_control_port(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (!valid_name(v)) {
+		*why = "expected a virtio-serial port name of [A-Za-z0-9_.-] (at most 64), or none";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->control_port, v);
+}
+
+static int y_exec(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_bool(&c->exec, v, why);
+}
+
 static const struct key_def sys_keys[] = {
 	{"hostname", y_hostname, 0, false},
 	{"modules", y_modules, 0, true},
@@ -121,6 +141,8 @@ static const struct key_def sys_keys[] = {
 	{"watchdog_interval", y_watchdog_interval, 0, false},
 	{"coldplug", y_coldplug, 0, false},
 	{"device_timeout", y_device_timeout, 0, false},
+	{"control_port", y_control_port, 0, false},
+	{"exec", y_exec, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};

@@ -315,6 +315,7 @@ void manifest_free(struct manifest *m)
 	mf_strv_free(m->sys.modules);
 	free(m->sys.runtime_dir);
 	free(m->sys.watchdog);
+	free(m->sys.control_port);
 	free(m->path);
 	free(m);
 }
