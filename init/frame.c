@@ -172,12 +172,13 @@ static void on_sync(struct frame_dec *d, frame_fn fn, void *arg)
 
 void frame_feed(struct frame_dec *d, const void *data, size_t n, frame_fn fn, void *arg)
 {
-	const unsigned char *p = data, *end = p + n;
+	const unsigned char *p = data, *end = p + n, *after = p; /* after the last SYNC */
 	size_t k = sync_straddles(d, p, n);
 
 	if (k) {
 		on_sync(d, fn, arg);
 		p += k;
+		after = p;
 	}
 	while (p < end) {
 		const unsigned char *s = memmem(p, (size_t)(end - p), frame_sync, sizeof(frame_sync));
@@ -188,11 +189,12 @@ void frame_feed(struct frame_dec *d, const void *data, size_t n, frame_fn fn, vo
 		}
 		feed_plain(d, p, (size_t)(s - p), fn, arg);
 		on_sync(d, fn, arg);
-		p = s + sizeof(frame_sync);
+		p = after = s + sizeof(frame_sync);
 	}
-	/* a SYNC just found must not be found again with the next bytes */
-	if (k || n >= sizeof(frame_sync))
+	/* a SYNC found is not part of the next one: only what came after it counts */
+	if (after > (const unsigned char *)data)
 		d->tlen = 0;
-	remember_tail(d, (const unsigned char *)data + (n > sizeof(d->tail) ? n - sizeof(d->tail) : 0),
-		      n > sizeof(d->tail) ? sizeof(d->tail) : n);
+	if (end - after > (ptrdiff_t)sizeof(d->tail))
+		after = end - sizeof(d->tail);
+	remember_tail(d, after, (size_t)(end - after));
 }

@@ -10,6 +10,16 @@
 #   vm_wait [TIMEOUT]                      wait for qemu/run to end; VM_STATUS
 #   vm_kill                                end qemu now (teardown)
 #
+# Through the guest's control port (vm_boot gives every guest one, at
+# $VM/ctl.sock, unless VM_NO_CTL=1):
+#   vm_ctl COMMAND...                      nucleusctl --connect $VM/ctl.sock COMMAND
+#   vm_wait_for [-t SECS] NAME...          until every NAME is ready (or exited,
+#                                          for a oneshot); fails with the reason
+#   vm_succeed NAME CMD [ARGS...]          CMD inside service NAME; its stdout;
+#                                          fails (with its output) unless it exits 0
+#   vm_status_json                         `nucleusctl status --json`
+#   vm_poweroff [TIMEOUT]                  `nucleusctl poweroff`, then vm_wait
+#
 # Every function works on the guest in $VM (set by vm_boot); several guests
 # can run at once, each with its own directory. A guest's directory holds
 # console.log (the serial console), run.log (qemu/run's stdout and stderr:
@@ -27,12 +37,14 @@ vm_boot() {
 	local dir=$1 image=$2
 	shift 2
 	mkdir -p "$dir"
-	rm -f "$dir/status" "$dir/qmp.sock" "$dir/qemu.pid"
+	rm -f "$dir/status" "$dir/qmp.sock" "$dir/qemu.pid" "$dir/ctl.sock"
 	: >"$dir/console.log"
+	local ctl=()
+	[ "${VM_NO_CTL:-0}" = 1 ] || ctl=(--ctl "$dir/ctl.sock")
 	(
 		rc=0
 		"$QEMU_LIB_TOP/qemu/run" -i "$image" --qmp "$dir/qmp.sock" \
-			--log "$dir/console.log" --pidfile "$dir/qemu.pid" "$@" \
+			--log "$dir/console.log" --pidfile "$dir/qemu.pid" "${ctl[@]}" "$@" \
 			>"$dir/run.log" 2>&1 </dev/null || rc=$?
 		echo "$rc" >"$dir/status.tmp"
 		mv "$dir/status.tmp" "$dir/status"
@@ -158,4 +170,57 @@ for line in sys.stdin:
     except ValueError:
         pass
 print(last)'
+}
+
+# ---- through the control port ----
+
+NUCLEUSCTL=${NUCLEUSCTL:-$QEMU_LIB_TOP/build/nucleusctl}
+
+# vm_ctl COMMAND...: nucleusctl against the guest in $VM. Waits up to 10 s for
+# the port's host socket (qemu/run makes it as qemu starts); a command sent
+# before nucleus-init serves the port waits in it until it does.
+vm_ctl() {
+	local deadline
+	deadline=$(_vm_deadline 10)
+	while [ ! -S "$VM/ctl.sock" ]; do
+		if [ "$(date +%s)" -ge "$deadline" ] || [ -e "$VM/status" ]; then
+			echo "vm_ctl: no control port at $VM/ctl.sock" >&2
+			return 3
+		fi
+		sleep 0.1
+	done
+	"$NUCLEUSCTL" --connect "$VM/ctl.sock" "$@"
+}
+
+# vm_wait_for [-t SECS] NAME...: event-driven (nucleusctl wait), default 60 s.
+vm_wait_for() {
+	local t=60
+	if [ "${1:-}" = -t ]; then
+		t=$2
+		shift 2
+	fi
+	vm_ctl wait --timeout "${t}s" "$@"
+}
+
+# vm_succeed NAME CMD [ARGS...]: like the NixOS driver's machine.succeed.
+vm_succeed() {
+	local name=$1 out rc=0
+	shift
+	out=$(vm_ctl exec "$name" -- "$@" </dev/null 2>"$VM/succeed.err") || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		printf 'vm_succeed: %s in %s: exit %d:\n%s\n' "$*" "$name" "$rc" "$out" >&2
+		cat "$VM/succeed.err" >&2
+		return 1
+	fi
+	printf '%s\n' "$out"
+}
+
+vm_status_json() {
+	vm_ctl status --json
+}
+
+# vm_poweroff [TIMEOUT=60]: a clean shutdown asked over the port; VM_STATUS.
+vm_poweroff() {
+	vm_ctl poweroff >/dev/null || return 1
+	vm_wait "${1:-60}"
 }
