@@ -167,11 +167,21 @@ static void exec_local_setup(struct client *c)
 {
 	sigset_t set;
 
+	struct sigaction old;
+
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	/*
+	 * Forwarded, even where a shell made a background job ignore them (a
+	 * signal ignored is gone before signalfd sees it); a SIGHUP that nohup
+	 * ignored stays ignored.
+	 */
+	for (int sig = SIGINT; sig <= SIGTERM; sig++)
+		if (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM) {
+			signal(sig, SIG_DFL);
+			sigaddset(&set, sig);
+		}
+	if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+		sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	c->sigfd = signalfd(-1, &set, SFD_CLOEXEC);

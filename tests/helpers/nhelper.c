@@ -33,6 +33,13 @@
  *                                   print "FOUND ..." for each hit, then a
  *                                   summary; exit 1 if found
  *   nhelper listen-any PORT         like listen, on every address (0.0.0.0)
+ *   nhelper ctl-raw SOCKET HOLD_MS [--garbage] WORDS...
+ *                                   a control client by hand: SYNC, one session
+ *                                   with WORDS (after garbage, with --garbage);
+ *                                   reads nothing for HOLD_MS, then prints the
+ *                                   session's output and "EXIT N" (-1: none)
+ *   nhelper ctl-half SOCKET         half a frame announcing 1000 bytes, then hang up
+ *   nhelper notify-recv PATH FILE   receive datagrams at PATH, one line each in FILE
  *   nhelper notify [--exit] [--watchdog MS FILE] DELAY_MS MSG...
  *                                   after DELAY_MS send MSG lines (READY=1 last)
  *                                   as one datagram to $NOTIFY_SOCKET; then exit 0
@@ -521,6 +528,138 @@ static int scan(const char *a, const char *b, double secs)
 	return found ? 1 : 0;
 }
 
+/* ---- the control protocol, by hand (init/frame.h) ---- */
+
+static const unsigned char ctl_sync[16] = {0xff, 0x00, 'N', 'U', 'C', 'L', 'E', 'U',
+					   'S', '-',  'S', 'Y', 'N', 'C', 0x00, 0xff};
+
+static int ctl_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("ctl: cannot connect");
+	return fd;
+}
+
+static void ctl_frame(int fd, int type, unsigned chan, const void *data, unsigned len)
+{
+	unsigned char h[12] = {'N', 'F', (unsigned char)type, 0};
+
+	for (int i = 0; i < 4; i++) {
+		h[4 + i] = (unsigned char)(chan >> (8 * i));
+		h[8 + i] = (unsigned char)(len >> (8 * i));
+	}
+	if (write(fd, h, sizeof(h)) != sizeof(h) || (len && write(fd, data, len) != (ssize_t)len))
+		die("ctl: write");
+}
+
+static unsigned le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (unsigned)p[3] << 24;
+}
+
+/* The F_EXIT code of channel 1 in @buf, or -1; @print: its output to stdout too. */
+static int ctl_print(const unsigned char *buf, size_t n, bool print)
+{
+	size_t o = 0;
+
+	while (o + 12 <= n) {
+		unsigned type = buf[o + 2], chan = le32(buf + o + 4), len = le32(buf + o + 8);
+
+		if (o + 12 + len > n)
+			break;
+		if (print && chan == 1 && (type == 7 || type == 8))
+			fwrite(buf + o + 12, 1, len, stdout);
+		if (chan == 1 && type == 9 && len >= 4)
+			return (int)le32(buf + o + 12);
+		o += 12 + len;
+	}
+	return -1;
+}
+
+static int ctl_raw(int argc, char **argv)
+{
+	static unsigned char in[1 << 22];
+	char words[4096];
+	size_t wl = 0, got = 0;
+	int fd = ctl_connect(argv[2]), i = 4, code;
+	long hold = num(argv[3]);
+
+	if (i < argc && !strcmp(argv[i], "--garbage")) {
+		static const char junk[] = "NF\x63garbage\xff\x00NUCL\nNF\x02\x00\x01";
+
+		if (write(fd, junk, sizeof(junk) - 1) < 0)
+			die("ctl: write");
+		i++;
+	}
+	for (; i < argc && wl + strlen(argv[i]) + 1 < sizeof(words); i++) {
+		memcpy(words + wl, argv[i], strlen(argv[i]) + 1);
+		wl += strlen(argv[i]) + 1;
+	}
+	if (write(fd, ctl_sync, sizeof(ctl_sync)) < 0)
+		die("ctl: write");
+	ctl_frame(fd, 2, 1, words, (unsigned)wl);
+	sleep_ms(hold);
+	/* what is there now, then until the session ends or 2 s pass */
+	for (long waited = 0; got < sizeof(in) && waited < 2000;) {
+		ssize_t r = recv(fd, in + got, sizeof(in) - got, MSG_DONTWAIT);
+
+		if (r > 0) {
+			got += (size_t)r;
+			if (ctl_print(in, got, false) >= 0)
+				break;
+			continue;
+		}
+		if (r == 0)
+			break;
+		sleep_ms(20);
+		waited += 20;
+	}
+	code = ctl_print(in, got, true);
+	printf("EXIT %d\n", code);
+	close(fd);
+	return 0;
+}
+
+static int ctl_half(const char *path)
+{
+	int fd = ctl_connect(path);
+	unsigned char h[12] = {'N', 'F', 3, 0, 1, 0, 0, 0, 0xe8, 0x03, 0, 0};
+
+	if (write(fd, ctl_sync, sizeof(ctl_sync)) < 0 || write(fd, h, sizeof(h)) < 0 ||
+	    write(fd, "abc", 3) < 0)
+		die("ctl: write");
+	close(fd);
+	return 0;
+}
+
+static __attribute__((noreturn)) void notify_recv(const char *path, const char *file)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char buf[4096];
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("notify-recv: cannot bind");
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (char *p = buf; *p; p++)
+			if (*p == '\n')
+				*p = '|';
+		if (append_line(file, buf) < 0)
+			die("notify-recv: cannot write the file");
+	}
+}
+
 static void usage(void)
 {
 	fputs("usage: nhelper sleep SECS | exit CODE [AFTER_MS] | crash-after MS | listen PORT |\n"
@@ -770,6 +909,12 @@ int main(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
+	if (!strcmp(cmd, "ctl-raw") && argc >= 5)
+		return ctl_raw(argc, argv);
+	if (!strcmp(cmd, "ctl-half") && argc == 3)
+		return ctl_half(argv[2]);
+	if (!strcmp(cmd, "notify-recv") && argc == 4)
+		notify_recv(argv[2], argv[3]);
 	if (!strcmp(cmd, "scan") && argc == 5)
 		return scan(argv[2], argv[3], strtod(argv[4], NULL));
 	if (!strcmp(cmd, "euid") && argc == 2) {
