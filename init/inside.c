@@ -437,6 +437,14 @@ int runner_main(int argc, char **argv)
 	if (p.f.nsflags && ns_enter(4, p.f.nsflags, &e))
 		runner_fail(&e, 126);
 	close(4);
+	/* the service's own root, which its mount namespace's root may not be */
+	if ((p.f.nsflags & CLONE_NEWNS) && (fchdir(8) < 0 || chroot(".") < 0 || chdir("/") < 0)) {
+		nerr_set(&e, "root", errno, "entering the service's root: %s", strerror(errno));
+		runner_fail(&e, 126);
+	}
+	close(8);
+	if (!p.f.tty)
+		close(7);
 	if (!(p.f.nsflags & CLONE_NEWPID))
 		run_command(&p);
 	/* setns moved our children into the PID namespace, not us */
@@ -448,7 +456,6 @@ int runner_main(int argc, char **argv)
 	if (child == 0)
 		run_command(&p);
 	close(5);
-	if (p.f.tty)
-		close(7);
+	close(7);
 	_exit(forward_and_wait(child, &fwd));
 }

@@ -74,8 +74,10 @@ void run_plan_free(struct run_plan *p);
 /*
  * runner_main - nucleus-run NAME: fd 3 the plan, fd 4 a pidfd of the
  * service, fd 5 the report pipe (a struct spawn_report when it cannot run
- * the command), 0-2 the command's stdio. Joins the service's namespaces,
- * forks into its PID namespace when it has one, takes its identity,
+ * the command), fd 7 the console socket (with a terminal), fd 8 the
+ * service's root, 0-2 the command's stdio. Joins the service's namespaces
+ * and enters its root, forks into its PID namespace when it has one (a
+ * terminal is made there, inside), takes its identity,
  * limits, capabilities and filter, execs the command and exits with its
  * status.
  */

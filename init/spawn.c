@@ -694,10 +694,14 @@ static int inside_plan(const struct svc_conf *c, const struct spawn_io *io, char
 	return r;
 }
 
-/* The runner's fds: stdio 0-2, plan 3, pidfd 4, report 5, our binary 6, console 7. */
-static int inside_fds(const struct inside_io *in, int null, int plan, int pidfd, int report)
+/*
+ * The runner's fds: stdio 0-2, plan 3, pidfd 4, report 5, our binary 6,
+ * console 7, the service's root 8 (/dev/null where there is none).
+ */
+static int inside_fds(const struct inside_io *in, int null, int plan, int pidfd, int report,
+		      int rootfd)
 {
-	int fds[8], n = 7;
+	int fds[9];
 
 	for (int i = 0; i < 3; i++)
 		fds[i] = in->stdio[i] >= 0 ? in->stdio[i] : null;
@@ -705,9 +709,9 @@ static int inside_fds(const struct inside_io *in, int null, int plan, int pidfd,
 	fds[4] = pidfd >= 0 ? pidfd : null;
 	fds[5] = report;
 	fds[6] = inside_self_fd();
-	if (in->console >= 0)
-		fds[n++] = in->console;
-	return fds_arrange(fds, n);
+	fds[7] = in->console >= 0 ? in->console : null;
+	fds[8] = rootfd >= 0 ? rootfd : null;
+	return fds_arrange(fds, (int)ARRAY_SIZE(fds));
 }
 
 /*
@@ -719,8 +723,8 @@ static int inside_fds(const struct inside_io *in, int null, int plan, int pidfd,
  * PID 1's memory.
  */
 static void __attribute__((noreturn))
-inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int report,
-	     char *const *argv, const struct inside_io *in)
+inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int rootfd,
+	     int report, char *const *argv, const struct inside_io *in)
 {
 	char *rargv[] = {RUNNER_NAME, (char *)c->name, NULL};
 	struct nerr e = {0};
@@ -735,7 +739,7 @@ inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int
 	else if (!spawn_oom_adj(c, &e) && (plan = inside_plan(c, io, argv, in, &e)) >= 0) {
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null >= 0) {
-			r = inside_fds(in, null, plan, pidfd, report);
+			r = inside_fds(in, null, plan, pidfd, report, rootfd);
 			if (r == 0) {
 				report = 5;
 				fcntl(6, F_SETFD, FD_CLOEXEC);
@@ -753,7 +757,7 @@ inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int
 pid_t spawn_inside(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
 		   char *const *argv, const struct inside_io *in, int *report_fd, struct nerr *e)
 {
-	int pidfd = -1, rep[2];
+	int pidfd = -1, rootfd = -1, rep[2];
 	pid_t pid;
 
 	*report_fd = -1;
@@ -768,17 +772,36 @@ pid_t spawn_inside(const struct svc_conf *c, const struct spawn_io *io, pid_t ta
 			return nerr_set(e, in->step, -pidfd, "pidfd_open %d: %s", (int)target,
 					strerror(-pidfd));
 	}
+	/*
+	 * Joining its mount namespace gives that namespace's root, which on an
+	 * initramfs is not the root the service was moved into: its own is
+	 * entered after the join.
+	 */
+	if (ns_clone_flags(c) & CLONE_NEWNS) {
+		char path[48];
+
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)target);
+		rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0) {
+			int err = errno;
+
+			close(pidfd);
+			return nerr_set(e, in->step, err, "%s: %s", path, strerror(err));
+		}
+	}
 	if (pipe2(rep, O_CLOEXEC) < 0) {
 		int err = errno;
 
 		if (pidfd >= 0)
 			close(pidfd);
+		if (rootfd >= 0)
+			close(rootfd);
 		return nerr_set(e, in->step, err, "pipe: %s", strerror(err));
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(rep[0]);
-		inside_child(c, io, pidfd, rep[1], argv, in);
+		inside_child(c, io, pidfd, rootfd, rep[1], argv, in);
 	}
 	if (pid < 0) {
 		nerr_set(e, in->step, errno, "fork: %s", strerror(errno));
@@ -790,6 +813,8 @@ pid_t spawn_inside(const struct svc_conf *c, const struct spawn_io *io, pid_t ta
 	close(rep[1]);
 	if (pidfd >= 0)
 		close(pidfd);
+	if (rootfd >= 0)
+		close(rootfd);
 	return pid;
 }
 

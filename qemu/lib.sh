@@ -11,7 +11,7 @@
 #   vm_kill                                end qemu now (teardown)
 #
 # Through the guest's control port (vm_boot gives every guest one, at
-# $VM/ctl.sock, unless VM_NO_CTL=1):
+# $VM/ctl.sock, unless VM_NO_CTL=1; qemu's own end of it is $VM/port.sock):
 #   vm_ctl COMMAND...                      nucleusctl --connect $VM/ctl.sock COMMAND
 #   vm_wait_for [-t SECS] NAME...          until every NAME is ready (or exited,
 #                                          for a oneshot); fails with the reason
@@ -40,7 +40,7 @@ vm_boot() {
 	rm -f "$dir/status" "$dir/qmp.sock" "$dir/qemu.pid" "$dir/ctl.sock"
 	: >"$dir/console.log"
 	local ctl=()
-	[ "${VM_NO_CTL:-0}" = 1 ] || ctl=(--ctl "$dir/ctl.sock")
+	[ "${VM_NO_CTL:-0}" = 1 ] || ctl=(--ctl "$dir/ctl.sock" --ctl-port "$dir/port.sock")
 	(
 		rc=0
 		"$QEMU_LIB_TOP/qemu/run" -i "$image" --qmp "$dir/qmp.sock" \

@@ -81,6 +81,7 @@ class VM:
         self.name = name
         self.dir = workdir or tempfile.mkdtemp(prefix="nvm.")
         self._own = workdir is None
+        os.makedirs(self.dir, exist_ok=True)
         self.args = ["-i", image, "--timeout", str(timeout), "--mem", str(mem)]
         for d in disks:
             self.args += ["-d", d]

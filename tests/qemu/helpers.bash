@@ -40,8 +40,13 @@ qt_setup_file() {
 		return 1
 	fi
 	cp "$src" "$QT_DIR/nucleus-init"
+	ln -s nucleus-init "$QT_DIR/nucleusctl"
+	cp "$(dirname "$src")/nhelper" "$QT_DIR/nhelper"
 	export QT_DIR
 	export NUCLEUS_INIT=$QT_DIR/nucleus-init
+	# the host side of the control port: the same build as the guest's init
+	export NUCLEUSCTL=$QT_DIR/nucleusctl
+	export NHELPER=$QT_DIR/nhelper
 }
 
 qt_teardown_file() {
