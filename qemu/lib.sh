@@ -152,26 +152,6 @@ vm_kill() {
 	}
 }
 
-# guest_status_json: the last complete `nucleusctl status --json` a reporter
-# service printed with each line prefixed "NUCLEUS-STATUS " (see
-# tests/qemu/helpers.bash), as one line without the prefixes. Other writers
-# share the console, so a line of the status can be cut by a message in its
-# middle: only a status that parses as JSON counts.
-guest_status_json() {
-	tr -d '\r' <"$VM/console.log" 2>/dev/null | grep -oE 'NUCLEUS-STATUS .*' | cut -d' ' -f2- |
-		awk '/^\{"uptime_ms"/ { buf = "" } { buf = buf $0 } /\]\}$/ { print buf }' |
-		python3 -c '
-import json, sys
-last = ""
-for line in sys.stdin:
-    try:
-        json.loads(line)
-        last = line.rstrip("\n")
-    except ValueError:
-        pass
-print(last)'
-}
-
 # ---- through the control port ----
 
 NUCLEUSCTL=${NUCLEUSCTL:-$QEMU_LIB_TOP/build/nucleusctl}

@@ -28,13 +28,12 @@ network = bridge
 publish = 80:8080
 ready = tcp:127.0.0.1:8080
 INI
-		printf '%s' "$QT_REPORTER"
 	} >"$QT_DIR/br.ini"
 	qt_image br "$QT_DIR/br.ini"
 	qt_free_port
 	qt_boot br -p "$PORT:80"
 	wait_state web ready 60
-	grep -qE 'NUCLEUS-STATUS .*"name": "web"[^}]*"address": "10\.88\.[0-9]+\.[0-9]+"' "$VM/console.log"
+	vm_status_json | grep -qE '"name": "web"[^}]*"address": "10\.88\.[0-9]+\.[0-9]+"'
 	# /etc/hosts of the service's root, served from inside the bridge
 	wait_http "$PORT" /hosts 'localhost' 30
 	[[ $HTTP_OUT == "HTTP/1."?" 200"* ]]

@@ -11,7 +11,6 @@ setup_file() {
 	# web and so must stop before it
 	{
 		cat "${QT_DEMO_INI:-$QT_ROOT/conf/demo.ini}"
-		printf '%s' "$QT_REPORTER"
 		printf '\n[service.client]\nafter = web\nexec = /bin/sh -c %s\n' \
 			"'while :; do sleep 1; done'"
 		# what a service of the guest sees of the image and of its init
@@ -52,10 +51,10 @@ teardown() {
 	wait_console 'nucleus-init .* starting \(machine' 60
 	wait_state www-init exited 60
 	wait_state web ready 60
-	wait_console "NUCLEUS-STATUS .*$(svc_re worker '(ready|backoff|starting)')" 30
+	wait_status "$(svc_re worker '(ready|backoff|starting)')" 30
 	wait_state client ready 30
 	# the boot timeline is part of the status
-	grep -qE 'NUCLEUS-STATUS .*"boot": ?\{"kernel_ms": ?[0-9]+' "$VM/console.log"
+	vm_status_json | grep -qE '"boot": ?\{"kernel_ms": ?[0-9]+'
 }
 
 @test "demo: a guest service cannot read the manifest, its PID 1 is nucleus-ns-init, its /tmp has a size" {
@@ -76,7 +75,7 @@ teardown() {
 @test "demo: the worker crashes and is restarted with back-off" {
 	wait_console 'worker: crashing' 60
 	wait_console 'worker: exited with status 3; restarting in [0-9]+ms' 10
-	wait_console 'NUCLEUS-STATUS .*"name": ?"worker", [^}]*"restarts": ?[1-9]' 30
+	wait_status '"name": ?"worker", [^}]*"restarts": ?[1-9]' 30
 }
 
 @test "demo: system_powerdown stops services in reverse order and qemu exits 0 in the budget" {

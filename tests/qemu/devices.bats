@@ -86,7 +86,6 @@ isolate = no
 exec = /bin/sh -c 'sleep 8; echo "outlived the watchdog"; nucleusctl status | grep -E "^(coldplug|mount|interface)" | sed "s/^/TABLE /"'
 stdout = console
 INI
-	printf '%s' "$QT_REPORTER" >>"$QT_DIR/devices.ini"
 	qt_image devices "$QT_DIR/devices.ini"
 	qt_free_port
 	export PORT IMG
@@ -127,15 +126,14 @@ teardown() {
 	export WAIT_FAIL_RE='Kernel panic - not syncing'
 	wait_console 'mount.ghost.: LABEL=never-there is not there yet; waiting up to 4.0s' 30
 	wait_console 'mount.ghost.: mount LABEL=never-there on /ghost \(ext4\): no device has LABEL=never-there \(waited 4.0s\)' 30
-	wait_console "NUCLEUS-STATUS .*$(svc_re ghostly failed)" 30
+	wait_state ghostly failed 30
 	# the failure names the mount; web kept serving all along
-	wait_console 'NUCLEUS-STATUS .*"name": "ghostly".*"error": "dependency \[mount.ghost\] failed"' 10
-	wait_console "NUCLEUS-STATUS .*$(svc_re web ready)" 10
+	wait_status '"name": "ghostly".*"error": "dependency \[mount.ghost\] failed"' 10
+	wait_state web ready 10
 	wait_http "$PORT" / 'served from the disk labelled appdata' 30
-	# the status names each mount's state and device (the first complete
-	# status printed after the failure)
+	# the status names each mount's state and device
 	for _ in $(seq 1 50); do
-		json=$(guest_status_json)
+		json=$(vm_status_json)
 		grep -q '"state": "failed", "error": "mount LABEL=never-there' <<<"$json" && break
 		sleep 0.2
 	done
@@ -199,7 +197,6 @@ volumes = /late:/late
 exec = /bin/sh -c 'echo "READER $(cat /late/hello.txt) from $(grep " /late " /proc/mounts | cut -d" " -f1)"'
 stdout = console
 INI
-	printf '%s' "$QT_REPORTER" >>"$QT_DIR/hotplug.ini"
 	# virtio_rng shipped as an empty file: its load must fail, and say so
 	kver=$(cat "$QT_ROOT/build/kernel/VERSION")
 	qt_image hotplug "$QT_DIR/hotplug.ini" -M virtio_rng \
@@ -207,7 +204,7 @@ INI
 	qt_boot hotplug
 	wait_console 'mount.late.: LABEL=late is not there yet' 60
 	wait_console 'interface.eth1.: no link eth1 yet; waiting up to 120.0s' 10
-	wait_console "NUCLEUS-STATUS .*$(svc_re reader waiting)" 30
+	wait_state reader waiting 30
 	# no disk yet, so no virtio_blk: coldplug had nothing to load it for
 	! grep -E 'coldplug: .*modules' "$VM/console.log" | grep -qw virtio_blk
 
@@ -221,14 +218,14 @@ INI
 	grep -q 'hotplug: module virtio_blk loaded' "$VM/console.log"
 	grep -qE 'device added: /devices/.*/block/vda \(block, /dev/vda\)' "$VM/console.log"
 	wait_console 'READER hello from a hot-added disk from /dev/vda' 30
-	wait_console "NUCLEUS-STATUS .*$(svc_re reader exited)" 30
-	wait_console 'NUCLEUS-STATUS .*"hotplug_modules": \[[^]]*"virtio_blk"' 10
+	wait_state reader exited 30
+	wait_status '"hotplug_modules": \[[^]]*"virtio_blk"' 10
 
 	# a network card: the waiting interface is configured
 	qmp netdev_add '{"type":"user","id":"net1"}'
 	qmp device_add '{"driver":"virtio-net-pci","netdev":"net1","id":"net1dev"}'
 	wait_console 'interface eth1 configured' 30
-	wait_console 'NUCLEUS-STATUS .*"name": "eth1", "state": "configured"' 10
+	wait_status '"name": "eth1", "state": "configured"' 10
 
 	# a device whose driver cannot load: a warning naming the module and the errno
 	qmp device_add '{"driver":"virtio-rng-pci","id":"rng0"}'

@@ -1,9 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # IMG, PORT, ... are read by the test files
 # Helpers of the qemu tests: images built from a manifest, guests booted with
-# qemu/run in the background (qemu/lib.sh), the guest's state read from the
-# console, where a "reporter" service prints `nucleusctl status --json`
-# every second, each line prefixed "NUCLEUS-STATUS ".
+# qemu/run in the background (qemu/lib.sh), the guest's state asked through
+# its control port (nucleusctl --connect: wait, status, exec).
 #
 # A test file does:
 #	load helpers
@@ -15,18 +14,6 @@ QT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bats_require_minimum_version 1.5.0
 # shellcheck source=qemu/lib.sh
 . "$QT_ROOT/qemu/lib.sh"
-
-# The reporter: append it to a test manifest. Every second it prints
-# `nucleusctl status --json`, each line prefixed "NUCLEUS-STATUS " (the JSON
-# holds one service per line; fold keeps every line, the boot and devices
-# line too, under the 1024 bytes PID 1 captures as one line; guest_status_json
-# joins the pieces).
-QT_REPORTER='
-[service.reporter]
-; nucleusctl needs the control socket of the machine: no isolation
-isolate = no
-exec = /bin/sh -c '"'"'while :; do nucleusctl status --json | fold -w 900 | sed "s/^/NUCLEUS-STATUS /"; sleep 1; done'"'"'
-'
 
 # Once per file: the kernel, a private copy of nucleus-init (from
 # $NUC_BUILD_DIR, default build/; others may rebuild build/ meanwhile), a short work directory (QMP socket paths must
@@ -131,9 +118,24 @@ svc_re() {
 	printf '"name": ?"%s", ?"state": ?"%s"' "$1" "$2"
 }
 
-# wait_state NAME STATE [TIMEOUT]: the reporter showed NAME in STATE.
+# wait_state NAME STATE [TIMEOUT]: NAME is in STATE (nucleusctl wait, over
+# the control port: answered when the state comes, or fails at once when
+# the service failed instead).
 wait_state() {
-	wait_console "NUCLEUS-STATUS .*$(svc_re "$1" "$2")" "${3:-60}"
+	vm_ctl wait --timeout "${3:-60}s" --state "$2" "$1"
+}
+
+# wait_status ERE [TIMEOUT]: a line of `status --json` matches.
+wait_status() {
+	local deadline=$(($(date +%s) + ${2:-60}))
+	while ! vm_status_json 2>/dev/null | grep -qE -- "$1"; do
+		if [ "$(date +%s)" -ge "$deadline" ] || [ -e "$VM/status" ]; then
+			echo "wait_status: no /$1/ in the status within ${2:-60}s:" >&2
+			vm_status_json >&2 || true
+			return 1
+		fi
+		sleep 0.2
+	done
 }
 
 # line_of PATTERN: the first console line number matching the ERE (or 0);
