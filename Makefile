@@ -127,6 +127,8 @@ bench: all
 	@tests/bench/crun-guest
 	@echo
 	@tests/bench/bridge
+	@echo
+	@tests/bench/ctl
 
 kernel: deps
 
