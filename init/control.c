@@ -17,7 +17,7 @@
 struct ctl_wait {
 	char **names;
 	int n;
-	bool any_state;	  /* --state given */
+	bool any_state; /* --state given */
 	enum svc_state want;
 	struct timer deadline;
 	uint64_t timeout_ms;
@@ -263,7 +263,8 @@ static int cmd_wait(struct ctl_chan *ch, char **w, int n, struct strbuf *out)
 	}
 	ch->kind = CH_WAIT;
 	if (wt->timeout_ms)
-		loop_at(ctl_sup->loop, &wt->deadline, now_ms() + wt->timeout_ms, on_wait_timeout, ch);
+		loop_at(ctl_sup->loop, &wt->deadline, now_ms() + wt->timeout_ms, on_wait_timeout,
+			ch);
 	wait_check(ch);
 	return -1;
 usage:

@@ -351,7 +351,8 @@ static const char *parse_req(char **w, int n, struct exec_req *rq)
 	if (i < n && !strcmp(w[i], "--"))
 		i++;
 	if (i >= n)
-		return "usage: exec [-t] [-e KEY=VALUE]... NAME -- CMD [ARGS...] (no command given)";
+		return "usage: exec [-t] [-e KEY=VALUE]... NAME -- CMD [ARGS...] (no command "
+		       "given)";
 	rq->argv = &w[i];
 	return NULL;
 }

@@ -20,8 +20,8 @@
  */
 #define LINK_OUT_SOFT (64 * 1024)
 #define LINK_OUT_HARD (1024 * 1024)
-#define LINK_CHANS    16 /* sessions at once on one control.sock client */
-#define PORT_CHANS    64 /* and on the port, for every host client together */
+#define LINK_CHANS    16		  /* sessions at once on one control.sock client */
+#define PORT_CHANS    64		  /* and on the port, for every host client together */
 #define EXEC_CREDIT   EXEC_INITIAL_CREDIT /* stdin a client may send ahead of the command */
 
 struct ctl_link;
@@ -49,11 +49,11 @@ struct ctl_chan {
 
 struct ctl_link {
 	int fd;
-	bool port;	  /* the virtio-serial port (else a control.sock client) */
-	bool dead;	  /* closed once the current callback is done */
-	uint64_t since;	  /* accepted, ms */
-	struct timer idle;	/* control.sock: until its first session opens */
-	struct timer resume;	/* reading goes on in the next round (fairness) */
+	bool port;	     /* the virtio-serial port (else a control.sock client) */
+	bool dead;	     /* closed once the current callback is done */
+	uint64_t since;	     /* accepted, ms */
+	struct timer idle;   /* control.sock: until its first session opens */
+	struct timer resume; /* reading goes on in the next round (fairness) */
 	struct frame_dec dec;
 	struct strbuf out; /* frames for the peer, from outoff */
 	size_t outoff;

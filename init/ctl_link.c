@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS 32
+#define MAX_CLIENTS    32
 #define READS_PER_WAKE 8 /* then the rest waits a round: one peer cannot hog the loop */
 
 struct supervisor *ctl_sup;
@@ -37,8 +37,10 @@ static void on_resume(struct loop *l, void *arg);
 
 uint64_t link_instance(void)
 {
-	while (!instance && getrandom(&instance, sizeof(instance), GRND_NONBLOCK) != sizeof(instance))
-		instance = now_us() ^ ((uint64_t)getpid() << 40); /* no entropy yet: still unique enough */
+	while (!instance &&
+	       getrandom(&instance, sizeof(instance), GRND_NONBLOCK) != sizeof(instance))
+		instance = now_us() ^
+			   ((uint64_t)getpid() << 40); /* no entropy yet: still unique enough */
 	return instance;
 }
 
@@ -70,7 +72,8 @@ struct ctl_link *link_new(int fd, bool port)
 	if (lk)
 		lk->chans = calloc((size_t)lk->nchans, sizeof(*lk->chans));
 	if (!lk || !lk->chans ||
-	    loop_add_fd(ctl_sup->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, on_link, lk)) {
+	    loop_add_fd(ctl_sup->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, on_link,
+			lk)) {
 		if (lk)
 			free(lk->chans);
 		free(lk);

@@ -68,8 +68,8 @@ static struct mux_map *map_find(struct mux *m, int client, uint32_t chan, uint32
 	for (int i = 0; i < MUX_MAPS; i++) {
 		struct mux_map *mp = &m->maps[i];
 
-		if (mp->client >= 0 && (client < 0 ? mp->global == global
-						    : mp->client == client && mp->chan == chan))
+		if (mp->client >= 0 &&
+		    (client < 0 ? mp->global == global : mp->client == client && mp->chan == chan))
 			return mp;
 	}
 	return NULL;
@@ -147,8 +147,8 @@ static void guest_restarted(struct mux *m)
 		if (mp->client < 0)
 			continue;
 		queue(&m->clients[mp->client].out, F_ERR, mp->chan, msg, sizeof(msg) - 1);
-		queue(&m->clients[mp->client].out, F_EXIT, mp->chan, (const unsigned char[]){3, 0, 0, 0},
-		      4);
+		queue(&m->clients[mp->client].out, F_EXIT, mp->chan,
+		      (const unsigned char[]){3, 0, 0, 0}, 4);
 		mp->client = -1;
 	}
 }
@@ -283,7 +283,8 @@ static int mux_round(struct mux *m)
 	for (int i = 0; i < MUX_CLIENTS; i++) {
 		struct mux_client *c = &m->clients[i];
 
-		p[2 + i] = (struct pollfd){c->fd, POLLIN | (c->out.len > c->outoff ? POLLOUT : 0), 0};
+		p[2 + i] =
+			(struct pollfd){c->fd, POLLIN | (c->out.len > c->outoff ? POLLOUT : 0), 0};
 	}
 	if (poll(p, 2 + MUX_CLIENTS, -1) < 0)
 		return errno == EINTR ? 0 : -1;

@@ -20,8 +20,8 @@
 
 static const char *port_name(const struct supervisor *s)
 {
-	const char *name = s->m && s->m->sys.control_port ? s->m->sys.control_port
-							  : DEFAULT_CONTROL_PORT;
+	const char *name =
+		s->m && s->m->sys.control_port ? s->m->sys.control_port : DEFAULT_CONTROL_PORT;
 
 	return strcmp(name, "none") ? name : NULL;
 }

@@ -22,12 +22,12 @@ struct event {
 	const char *service; /* state, health */
 	const char *from;    /* state or health names */
 	const char *to;
-	bool has_exit;	     /* state: the service's process just ended */
-	int exit_status;     /* its wait status */
-	const char *error;   /* state: the service's error, when it has one */
-	const char *stage;   /* boot: "stage1", "settled" */
-	const char *action;  /* shutdown: "poweroff", "reboot", "halt" */
-	const char *reason;  /* shutdown: why */
+	bool has_exit;	    /* state: the service's process just ended */
+	int exit_status;    /* its wait status */
+	const char *error;  /* state: the service's error, when it has one */
+	const char *stage;  /* boot: "stage1", "settled" */
+	const char *action; /* shutdown: "poweroff", "reboot", "halt" */
+	const char *reason; /* shutdown: why */
 };
 
 #define EVENTS_KEPT	     64

@@ -7,8 +7,8 @@
 
 #include <stdlib.h>
 
-const unsigned char frame_sync[16] = {0xff, 0x00, 'N', 'U', 'C', 'L', 'E', 'U',
-				      'S', '-',	 'S', 'Y', 'N', 'C', 0x00, 0xff};
+const unsigned char frame_sync[16] = {0xff, 0x00, 'N', 'U', 'C', 'L', 'E',  'U',
+				      'S',  '-',  'S', 'Y', 'N', 'C', 0x00, 0xff};
 
 void frame_header(unsigned char *hdr, enum frame_type type, uint32_t chan, uint32_t len)
 {
@@ -181,7 +181,8 @@ void frame_feed(struct frame_dec *d, const void *data, size_t n, frame_fn fn, vo
 		after = p;
 	}
 	while (p < end) {
-		const unsigned char *s = memmem(p, (size_t)(end - p), frame_sync, sizeof(frame_sync));
+		const unsigned char *s =
+			memmem(p, (size_t)(end - p), frame_sync, sizeof(frame_sync));
 
 		if (!s) {
 			feed_plain(d, p, (size_t)(end - p), fn, arg);

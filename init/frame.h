@@ -67,7 +67,7 @@ struct frame_dec {
 	unsigned char hdr[FRAME_HDR];
 	size_t hlen; /* header bytes held */
 	unsigned char *buf;
-	size_t need, have; /* payload */
+	size_t need, have;			    /* payload */
 	unsigned char tail[sizeof(frame_sync) - 1]; /* the last bytes seen: a SYNC across reads */
 	size_t tlen;
 	uint64_t skipped; /* bytes of garbage skipped, for the log */

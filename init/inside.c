@@ -329,7 +329,8 @@ static int send_fd(int sock, int fd)
 static int console_setup(const struct run_plan *p, struct nerr *e)
 {
 	/* a client without a terminal of its own gets the classic size */
-	struct winsize ws = {.ws_row = p->f.rows ? p->f.rows : 24, .ws_col = p->f.cols ? p->f.cols : 80};
+	struct winsize ws = {.ws_row = p->f.rows ? p->f.rows : 24,
+			     .ws_col = p->f.cols ? p->f.cols : 80};
 	int master, slave, unlock = 0, r;
 
 	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -121,7 +121,8 @@ static void on_next(struct loop *l, void *arg)
 
 void probe_set_health(struct prober *p, enum health_state h)
 {
-	struct event ev = {.kind = EVENT_HEALTH, .from = health_name(p->health), .to = health_name(h)};
+	struct event ev = {
+		.kind = EVENT_HEALTH, .from = health_name(p->health), .to = health_name(h)};
 
 	if (p->health == h)
 		return;

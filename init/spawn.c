@@ -723,8 +723,8 @@ static int inside_fds(const struct inside_io *in, int null, int plan, int pidfd,
  * PID 1's memory.
  */
 static void __attribute__((noreturn))
-inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int rootfd,
-	     int report, char *const *argv, const struct inside_io *in)
+inside_child(const struct svc_conf *c, const struct spawn_io *io, int pidfd, int rootfd, int report,
+	     char *const *argv, const struct inside_io *in)
 {
 	char *rargv[] = {RUNNER_NAME, (char *)c->name, NULL};
 	struct nerr e = {0};
@@ -821,7 +821,8 @@ pid_t spawn_inside(const struct svc_conf *c, const struct spawn_io *io, pid_t ta
 pid_t spawn_probe(const struct svc_conf *c, const struct spawn_io *io, pid_t target,
 		  char *const *argv, int *report_fd, struct nerr *e)
 {
-	static const struct inside_io quiet = {.stdio = {-1, -1, -1}, .console = -1, .step = "probe"};
+	static const struct inside_io quiet = {
+		.stdio = {-1, -1, -1}, .console = -1, .step = "probe"};
 
 	return spawn_inside(c, io, target, argv, &quiet, report_fd, e);
 }

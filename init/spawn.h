@@ -66,11 +66,11 @@ int spawn_read_report(int fd, struct spawn_report *r);
 
 /* What runs inside besides its command: stdio, a terminal, more environment. */
 struct inside_io {
-	int stdio[3];		/* its stdin, stdout, stderr; -1: /dev/null */
-	int console;		/* a terminal: the socket the runner sends its master over; -1: none */
+	int stdio[3]; /* its stdin, stdout, stderr; -1: /dev/null */
+	int console;  /* a terminal: the socket the runner sends its master over; -1: none */
 	unsigned short rows, cols; /* the terminal's size */
-	char *const *env;	/* KEY=VALUE over the service's environment, or NULL */
-	const char *step;	/* what errors are about: "probe", "exec" */
+	char *const *env;	   /* KEY=VALUE over the service's environment, or NULL */
+	const char *step;	   /* what errors are about: "probe", "exec" */
 };
 
 /*

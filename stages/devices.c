@@ -747,7 +747,8 @@ static void arm(struct supervisor *s)
 	for (int i = 0; i < d->niface + d->nmount; i++) {
 		bool iface = i < d->niface;
 		enum dev_state st = iface ? d->ifaces[i].state : d->mounts[i - d->niface].state;
-		uint64_t when = iface ? d->ifaces[i].deadline_ms : d->mounts[i - d->niface].deadline_ms;
+		uint64_t when =
+			iface ? d->ifaces[i].deadline_ms : d->mounts[i - d->niface].deadline_ms;
 
 		if (st != DEV_WAITING)
 			continue;

@@ -530,8 +530,8 @@ static int scan(const char *a, const char *b, double secs)
 
 /* ---- the control protocol, by hand (init/frame.h) ---- */
 
-static const unsigned char ctl_sync[16] = {0xff, 0x00, 'N', 'U', 'C', 'L', 'E', 'U',
-					   'S', '-',  'S', 'Y', 'N', 'C', 0x00, 0xff};
+static const unsigned char ctl_sync[16] = {0xff, 0x00, 'N', 'U', 'C', 'L', 'E',	 'U',
+					   'S',	 '-',  'S', 'Y', 'N', 'C', 0x00, 0xff};
 
 static int ctl_connect(const char *path)
 {

@@ -102,8 +102,9 @@ static void test_whole_and_cut(void **state)
 /* Garbage before, between and after frames is skipped, not mistaken for them. */
 static void test_garbage_skipped(void **state)
 {
-	static const char *const junk[] = {"xyz", "N", "NNF", "NF\x63", "\xff\xff",
-					   "NF\x02\x00\x01\x00\x00\x00\xff\xff\xff\x7f"};
+	static const char *const junk[] = {
+		"xyz",	  "N",	      "NNF",
+		"NF\x63", "\xff\xff", "NF\x02\x00\x01\x00\x00\x00\xff\xff\xff\x7f"};
 	unsigned char buf[512];
 
 	(void)state;
@@ -248,7 +249,9 @@ static void test_event_json(void **state)
 	assert_non_null(strstr(sb.buf, "\"exit_status\": 3}"));
 	sb_free(&sb);
 	sb_init(&sb);
-	ev = (struct event){.kind = EVENT_SHUTDOWN, .time_ms = 1, .action = "poweroff",
+	ev = (struct event){.kind = EVENT_SHUTDOWN,
+			    .time_ms = 1,
+			    .action = "poweroff",
 			    .reason = "power button"};
 	event_json(&ev, &sb);
 	assert_string_equal(sb.buf, "{\"time_ms\": 1, \"event\": \"shutdown\", \"action\": "
@@ -295,9 +298,12 @@ static void test_bus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_whole_and_cut),	  cmocka_unit_test(test_garbage_skipped),
-		cmocka_unit_test(test_sync_drops_half_frame), cmocka_unit_test(test_sync_once),
-		cmocka_unit_test(test_max_len),		  cmocka_unit_test(test_event_json),
+		cmocka_unit_test(test_whole_and_cut),
+		cmocka_unit_test(test_garbage_skipped),
+		cmocka_unit_test(test_sync_drops_half_frame),
+		cmocka_unit_test(test_sync_once),
+		cmocka_unit_test(test_max_len),
+		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_bus),
 	};
 
