@@ -260,34 +260,10 @@ void exec_input(struct ctl_chan *ch, const struct frame *f)
 
 /* ---- the terminal's master, from the runner ---- */
 
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 static void on_console(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	struct ctl_exec *ex = arg;
-	int master = recv_fd(fd);
+	int master = fd_recv(fd);
 
 	(void)ev;
 	close_watched(&ex->console_fd);

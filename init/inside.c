@@ -298,29 +298,6 @@ static void __attribute__((noreturn)) runner_fail(const struct nerr *e, int code
 	_exit(code);
 }
 
-/* Hands @fd to PID 1 over the console socket (fd 7). */
-static int send_fd(int sock, int fd)
-{
-	char byte = 'm';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	memset(u.buf, 0, sizeof(u.buf));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
 /*
  * The command's terminal, made inside the service (its /dev/pts, so the
  * command sees /dev/pts/N as its tty), owned by the service's user; the
@@ -346,7 +323,7 @@ static int console_setup(const struct run_plan *p, struct nerr *e)
 	/* the user's own terminal, as login gives it; without it, the terminal still works */
 	if (fchown(slave, p->f.id.uid, p->f.id.gid) < 0) {
 	}
-	r = send_fd(7, master);
+	r = fd_send(7, master);
 	close(master);
 	close(7);
 	if (r)

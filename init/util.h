@@ -85,6 +85,10 @@ int mkdir_p(const char *path, unsigned mode);
  */
 int write_text(int dirfd, const char *path, const char *text);
 
+/* One fd over a unix socket (SCM_RIGHTS): 0 or -errno; the fd received (CLOEXEC), or -1. */
+int fd_send(int sock, int fd);
+int fd_recv(int sock);
+
 /* Copy with truncation, always terminated; returns strlen(src). */
 size_t strlcpy_n(char *dst, const char *src, size_t size);
 

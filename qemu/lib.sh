@@ -60,6 +60,19 @@ console_log() {
 # _vm_deadline SECONDS: the epoch second a wait gives up at
 _vm_deadline() { echo $(($(date +%s) + $1)); }
 
+# _vm_socket PATH WHAT: wait up to 10 s for qemu/run to make the socket PATH.
+_vm_socket() {
+	local deadline
+	deadline=$(_vm_deadline 10)
+	while [ ! -S "$1" ]; do
+		if [ "$(date +%s)" -ge "$deadline" ] || [ -e "$VM/status" ]; then
+			echo "$2 at $1" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # wait_console PATTERN [TIMEOUT=60]: 0 once an ERE matches a console line;
 # 1 (with the console's tail on stderr) on timeout, when qemu ended first, or
 # at once when the console matches WAIT_FAIL_RE (a panic, a stopped boot).
@@ -93,15 +106,8 @@ wait_console() {
 # reply to CMD (a {"return":...} or {"error":...} line) and fails unless it
 # is a return. Waits up to 10 s for the socket to appear.
 qmp() {
-	local cmd=$1 args=${2:-} req deadline out
-	deadline=$(_vm_deadline 10)
-	while [ ! -S "$VM/qmp.sock" ]; do
-		if [ "$(date +%s)" -ge "$deadline" ] || [ -e "$VM/status" ]; then
-			echo "qmp: no QMP socket at $VM/qmp.sock" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	local cmd=$1 args=${2:-} req out
+	_vm_socket "$VM/qmp.sock" "qmp: no QMP socket" || return 1
 	req="{\"execute\":\"$cmd\"${args:+,\"arguments\":$args}}"
 	out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' "$req" |
 		timeout 10 socat -t 3 - "UNIX-CONNECT:$VM/qmp.sock" 2>&1) || {
@@ -160,15 +166,7 @@ NUCLEUSCTL=${NUCLEUSCTL:-$QEMU_LIB_TOP/build/nucleusctl}
 # the port's host socket (qemu/run makes it as qemu starts); a command sent
 # before nucleus-init serves the port waits in it until it does.
 vm_ctl() {
-	local deadline
-	deadline=$(_vm_deadline 10)
-	while [ ! -S "$VM/ctl.sock" ]; do
-		if [ "$(date +%s)" -ge "$deadline" ] || [ -e "$VM/status" ]; then
-			echo "vm_ctl: no control port at $VM/ctl.sock" >&2
-			return 3
-		fi
-		sleep 0.1
-	done
+	_vm_socket "$VM/ctl.sock" "vm_ctl: no control port" || return 3
 	"$NUCLEUSCTL" --connect "$VM/ctl.sock" "$@"
 }
 

@@ -1448,12 +1448,12 @@ static void test_mount_sections(void **state)
 	assert_string_equal(m->mounts[0].where, "/data/www");
 	assert_string_equal(m->mounts[1].where, "/");
 	manifest_free(m);
-	m = load_one_error("[mount.x]\nwhat = tmpfs\nwhere = /data/../etc\ntype = tmpfs\n", 3,
-			   "without . or ..");
-	manifest_free(m);
-	m = load_one_error("[mount.x]\nwhat = tmpfs\nwhere = /data/.\ntype = tmpfs\n", 3,
-			   "without . or ..");
-	manifest_free(m);
+	for (const char *const *w = (const char *const[]){"/data/../etc", "/data/.", NULL}; *w; w++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "[mount.x]\nwhat = tmpfs\nwhere = %s\ntype = tmpfs\n", *w);
+		manifest_free(load_one_error(text, 3, "without . or .."));
+	}
 
 	/* by label or UUID, as blkid prints them */
 	m = load_ok("[mount.a]\nwhat = LABEL=data disk\nwhere = /a\ntype = ext4\n"
