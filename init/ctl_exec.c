@@ -271,7 +271,7 @@ static void on_console(struct loop *l, int fd, uint32_t ev, void *arg)
 		return; /* the runner failed first: its report says why */
 	fcntl(master, F_SETFL, O_NONBLOCK);
 	ex->out_fd = master;
-	/* a second description of it, so stdin has a registration of its own */
+	/* a second descriptor of it, so stdin has a registration of its own */
 	ex->in_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
 	if (loop_add_fd(l, master, ex->paused ? 0 : EPOLLIN, on_output, ex))
 		close_watched(&ex->out_fd);

@@ -23,6 +23,7 @@
 #define LINK_CHANS    16		  /* sessions at once on one control.sock client */
 #define PORT_CHANS    64		  /* and on the port, for every host client together */
 #define EXEC_CREDIT   EXEC_INITIAL_CREDIT /* stdin a client may send ahead of the command */
+#define CTL_MAX_WORDS 256 /* of one command, exec's argv included */
 
 struct ctl_link;
 struct ctl_exec;

@@ -247,7 +247,8 @@ static struct ctl_chan *chan_find(struct ctl_link *lk, uint32_t id)
 static void open_chan(struct ctl_link *lk, const struct frame *f)
 {
 	struct ctl_chan *ch = NULL;
-	char buf[FRAME_MAX + 1], *w[64];
+	char buf[FRAME_MAX + 1], *w[CTL_MAX_WORDS + 1];
+	size_t o = 0;
 	int n = 0;
 
 	if (chan_find(lk, f->chan))
@@ -265,13 +266,20 @@ static void open_chan(struct ctl_link *lk, const struct frame *f)
 	}
 	memcpy(buf, f->data ? (const char *)f->data : "", f->len);
 	buf[f->len] = '\0';
-	for (size_t o = 0; o < f->len && n < (int)ARRAY_SIZE(w) - 1; o += strlen(buf + o) + 1)
+	for (; o < f->len && n < CTL_MAX_WORDS; o += strlen(buf + o) + 1)
 		w[n++] = buf + o;
 	w[n] = NULL;
 	loop_cancel(ctl_sup->loop, &lk->idle);
 	ch->link = lk;
 	ch->id = f->chan;
 	ch->kind = CH_SETTLE; /* taken; ctl_open sets what it becomes */
+	if (o < f->len) { /* cut short, it would do something else: refused */
+		static const char many[] = "too many words (at most 256)\n";
+
+		chan_write(ch, F_ERR, many, sizeof(many) - 1);
+		chan_exit(ch, 2);
+		return;
+	}
 	ctl_open(ch, w, n);
 }
 

@@ -317,7 +317,12 @@ EOF
 	[[ ${lines[-1]} == "EXIT 0" ]]
 	run ctl status web
 	[ "$status" -eq 0 ]
-	# an unknown command, and an empty one, are answered, not dropped
+	# a command of more words than a session takes is refused, not cut short
+	# shellcheck disable=SC2046
+	run ctl exec web -- echo $(seq 1 300)
+	[ "$status" -eq 2 ]
+	[[ $output == *"too many words"* ]]
+	# an unknown command is answered, not dropped
 	run "$NHELPER" ctl-raw "$RUN/control.sock" 0 frobnicate
 	[[ $output == *"unknown command 'frobnicate'"* && ${lines[-1]} == "EXIT 2" ]]
 }
