@@ -168,7 +168,7 @@ teardown() {
 	grep -q 'unmounted /scratch' "$VM/console.log"
 }
 
-@test "hotplug: a disk, a network card and a broken driver's device added over QMP to a running guest" {
+@test "hotplug: the control port, a disk, a network card and a broken driver's device added over QMP to a running guest" {
 	vm_kill
 	truncate -s 32M "$QT_DIR/late.img"
 	mkdir -p "$QT_DIR/late"
@@ -201,9 +201,17 @@ INI
 	kver=$(cat "$QT_ROOT/build/kernel/VERSION")
 	qt_image hotplug "$QT_DIR/hotplug.ini" -M virtio_rng \
 		-f "$QT_DIR/empty.ko:lib/modules/$kver/kernel/drivers/char/hw_random/virtio-rng.ko"
-	qt_boot hotplug
+	# no control port at boot: it comes by hotplug below, driver and all
+	VM_NO_CTL=1 qt_boot hotplug
 	wait_console 'mount.late.: LABEL=late is not there yet' 60
 	wait_console 'interface.eth1.: no link eth1 yet; waiting up to 120.0s' 10
+	! grep -q 'control port' "$VM/console.log"
+	qmp chardev-add "{\"id\":\"ctl1\",\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":\"unix\",\"data\":{\"path\":\"$VM/port.sock\"}},\"server\":true,\"wait\":false}}}"
+	qmp device_add '{"driver":"virtio-serial-pci","id":"vser1"}'
+	qmp device_add '{"driver":"virtserialport","bus":"vser1.0","chardev":"ctl1","name":"org.nucleus.ctl","id":"port1"}'
+	wait_console 'control port org.nucleus.ctl on /dev/vport[0-9]+p1' 30
+	grep -q 'hotplug: module virtio_console loaded' "$VM/console.log"
+	"$NUCLEUSCTL" mux "$VM/port.sock" "$VM/ctl.sock" &
 	wait_state reader waiting 30
 	# no disk yet, so no virtio_blk: coldplug had nothing to load it for
 	! grep -E 'coldplug: .*modules' "$VM/console.log" | grep -qw virtio_blk
