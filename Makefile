@@ -22,10 +22,12 @@ HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CPPFLAGS := -D_GNU_SOURCE -Iinit -Istages
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-# The static build: musl, size-optimised, no unused sections.
+# The static build: musl, size-optimised, no unused sections, and no unwind
+# tables (C without exceptions or backtraces never reads them: 33 KiB).
 MUSL_CC     := musl-gcc
 MUSL_INC    := $(B)/musl-include
 MUSL_CFLAGS := -std=gnu11 -Os -fno-pie $(WARN) $(HARDEN) -ffunction-sections -fdata-sections \
+               -fno-asynchronous-unwind-tables -fno-unwind-tables \
                -isystem $(MUSL_INC) -DNUCLEUS_VERSION='"$(VERSION)"'
 MUSL_LDFLAGS:= -static -no-pie -Wl,--gc-sections -Wl,-z,relro,-z,now -s
 
