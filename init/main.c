@@ -269,6 +269,33 @@ static int serve(struct supervisor *s)
 	return s->exit_code;
 }
 
+/* cgroups, the manifest, the signals, and (a machine) the rest of stage 1. */
+static void stage_one(struct supervisor *s, uint64_t t0)
+{
+	int r;
+
+	if (cg_init(s->mode == MODE_MACHINE) == 0)
+		log_info("cgroup v2: every service in its own group under %s", cg_base());
+	else
+		log_info("no cgroup v2 (%s): services run without groups, and a service "
+			 "with a limit fails",
+			 cg_why());
+	t0 = sup_phase(s, BP_CGROUPS, t0);
+	r = sup_load(s, true);
+	sup_phase(s, BP_MANIFEST, t0);
+	open_signals(s);
+	if (r == -EINVAL) {
+		log_err("[system] is invalid; powering off");
+		s->exit_code = 1;
+		sup_shutdown(s, POWER_POWEROFF, "invalid [system] section");
+	} else if (s->mode == MODE_MACHINE && stage1_apply(s) < 0) {
+		s->boot_stopped = true;
+	}
+	s->stage1_ms = now_ms() - s->start_ms;
+	stage1_cpu(s);
+	events_emit(&(struct event){.kind = EVENT_BOOT, .stage = "stage1"});
+}
+
 static int run_supervisor(char *manifest, char *runtime_dir)
 {
 	static struct supervisor sup;
@@ -277,8 +304,6 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	struct loop *l;
 	bool debug = getenv("NUCLEUS_DEBUG") != NULL;
 	sigset_t all;
-	int r;
-
 	uint64_t t_start = now_ms(), boot_ms = 0, t0 = now_us(), mounts_us = 0, user0, sys0;
 	struct timespec bt;
 
@@ -327,28 +352,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		 : mode == MODE_NAMESPACE ? "pid namespace"
 					  : "subreaper",
 		 s->manifest_path);
-	if (cg_init(mode == MODE_MACHINE) == 0)
-		log_info("cgroup v2: every service in its own group under %s", cg_base());
-	else
-		log_info("no cgroup v2 (%s): services run without groups, and a service "
-			 "with a limit fails",
-			 cg_why());
-	t0 = sup_phase(s, BP_CGROUPS, t0);
-	r = sup_load(s, true);
-	sup_phase(s, BP_MANIFEST, t0);
-
-	open_signals(s);
-
-	if (r == -EINVAL) {
-		log_err("[system] is invalid; powering off");
-		s->exit_code = 1;
-		sup_shutdown(s, POWER_POWEROFF, "invalid [system] section");
-	} else if (mode == MODE_MACHINE && stage1_apply(s) < 0) {
-		s->boot_stopped = true;
-	}
-	s->stage1_ms = now_ms() - s->start_ms;
-	stage1_cpu(s);
-	events_emit(&(struct event){.kind = EVENT_BOOT, .stage = "stage1"});
+	stage_one(s, t0);
 	return serve(s);
 }
 
