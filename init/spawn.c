@@ -433,9 +433,10 @@ static void __attribute__((noreturn)) child_fail(struct child *ch, struct nerr *
  * after it forked the service: a fresh exec of our binary as
  * "nucleus-ns-init NAME", holding nothing of PID 1's memory, with only
  * CAP_KILL. It gets the status pipe as fd 3 and the service's pid through
- * a pipe at fd 4. If that exec fails, the report says so.
+ * a pipe at fd 4; it closes fd 7 once named, which lets the service go on.
+ * If that exec fails, the report says so.
  */
-static void __attribute__((noreturn)) become_ns_init(struct child *ch, pid_t svc)
+static void __attribute__((noreturn)) become_ns_init(struct child *ch, pid_t svc, int ready)
 {
 	char *argv[] = {NS_INIT_NAME, (char *)ch->c->name, NULL};
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), pp[2], r;
@@ -448,8 +449,8 @@ static void __attribute__((noreturn)) become_ns_init(struct child *ch, pid_t svc
 	}
 	close(pp[1]);
 	{
-		int fds[] = {null,	   null, null, ch->status_fd, pp[0], inside_self_fd(),
-			     ch->report_fd};
+		int fds[] = {null,	    null,	   null,  ch->status_fd,
+			     pp[0],	    inside_self_fd(), ch->report_fd, ready};
 
 		r = fds_arrange(fds, (int)ARRAY_SIZE(fds));
 	}
@@ -470,6 +471,21 @@ static void __attribute__((noreturn)) become_ns_init(struct child *ch, pid_t svc
 }
 
 /*
+ * Until the namespace's init is nucleus-ns-init (exec'd, named), the
+ * service waits: before that its PID 1 is a fork of ours, whose command
+ * line (and name) it would see.
+ */
+static void wait_ns_init(int ready[2])
+{
+	char c;
+
+	close(ready[1]);
+	while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
+}
+
+/*
  * The service's process: exec, or report why not. With a PID namespace
  * the process that arrives here first forks the service and stays behind
  * as the namespace's init.
@@ -484,16 +500,26 @@ static void __attribute__((noreturn)) child_main(struct child *ch)
 	if (setup_namespaces(ch, &e))
 		child_fail(ch, &e, 126);
 	if (ch->flags & CLONE_NEWPID) {
-		pid_t svc = fork();
+		int ready[2];
+		pid_t svc;
+
+		if (pipe2(ready, O_CLOEXEC) < 0) {
+			nerr_set(&e, "spawn", errno, "pipe: %s", strerror(errno));
+			child_fail(ch, &e, 126);
+		}
+		svc = fork();
 
 		if (svc < 0) {
 			nerr_set(&e, "spawn", errno, "fork in the PID namespace: %s",
 				 strerror(errno));
 			child_fail(ch, &e, 126);
 		}
-		if (svc > 0)
-			become_ns_init(ch, svc);
+		if (svc > 0) {
+			close(ready[0]);
+			become_ns_init(ch, svc, ready[1]);
+		}
 		close(ch->status_fd);
+		wait_ns_init(ready);
 	}
 	if (spawn_finish(ch->c, ch->io, &ch->id, ch->caps, &ch->envp, ch->flags, 0, &e))
 		child_fail(ch, &e, 126);

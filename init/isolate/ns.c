@@ -187,6 +187,9 @@ int ns_init_main(int argc, char **argv)
 	(void)argv;
 	/* what it holds is nobody's business: no ptrace, no /proc/1/mem */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NAME, "nucleus-ns-init", 0, 0, 0);
+	/* named and exec'd: the service, waiting on fd 7, may go on */
+	close(7);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	if (read(4, &svc, sizeof(svc)) != (ssize_t)sizeof(svc) || svc <= 0) {

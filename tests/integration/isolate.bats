@@ -117,6 +117,23 @@ EOF
 	[ "$(grep -c '^/proc/[0-9]' "$T/procs.out")" -le 3 ]
 }
 
+@test "from its very first instruction a service sees nucleus-ns-init as pid 1, never a fork of PID 1" {
+	write_manifest <<EOF
+[service.first]
+type = oneshot
+volumes = $VOL
+exec = /nuc/nhelper cat /proc/1/cmdline
+stdout = file:$T/first.out
+EOF
+	nuc_start
+	wait_for_state first exited 10
+	for _ in $(seq 1 40); do
+		ctl start first >/dev/null
+	done
+	tr '\0' ' ' <"$T/first.out" | sed 's/nucleus-ns-init first /&\n/g' | grep . | sort | uniq -c
+	[ "$(tr '\0' ' ' <"$T/first.out")" = "$(printf 'nucleus-ns-init first %.0s' $(seq 1 41))" ]
+}
+
 @test "normal work succeeds: read /etc, write /tmp and a volume, listen on a port" {
 	mkdir "$T/data"
 	write_manifest <<EOF
