@@ -175,7 +175,11 @@ static int link_flush(struct ctl_link *lk)
 			return -1;
 		lk->outoff += (size_t)w;
 	}
-	if (!link_queued(lk)) {
+	if (!link_queued(lk) && lk->out.cap > LINK_OUT_SOFT) {
+		/* a burst is over: the port lives as long as PID 1, its buffer need not */
+		sb_free(&lk->out);
+		lk->outoff = 0;
+	} else if (!link_queued(lk)) {
 		lk->out.len = lk->outoff = 0;
 	} else if (lk->outoff > lk->out.len / 2) {
 		memmove(lk->out.buf, lk->out.buf + lk->outoff, link_queued(lk));
