@@ -23,7 +23,7 @@
 #define LINK_CHANS    16		  /* sessions at once on one control.sock client */
 #define PORT_CHANS    64		  /* and on the port, for every host client together */
 #define EXEC_CREDIT   EXEC_INITIAL_CREDIT /* stdin a client may send ahead of the command */
-#define CTL_MAX_WORDS 256 /* of one command, exec's argv included */
+#define CTL_MAX_WORDS 256		  /* of one command, exec's argv included */
 
 struct ctl_link;
 struct ctl_exec;
@@ -53,6 +53,7 @@ struct ctl_link {
 	bool port;	     /* the virtio-serial port (else a control.sock client) */
 	bool dead;	     /* closed once the current callback is done */
 	uint64_t since;	     /* accepted, ms */
+	uint64_t away_since; /* the port first read 0 (no host), ms; 0: it did not */
 	struct timer idle;   /* control.sock: until its first session opens */
 	struct timer resume; /* reading goes on in the next round (fairness) */
 	struct frame_dec dec;

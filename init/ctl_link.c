@@ -24,6 +24,12 @@
 
 #define MAX_CLIENTS    32
 #define READS_PER_WAKE 8 /* then the rest waits a round: one peer cannot hog the loop */
+/*
+ * virtio-serial tells "no host" (read 0) from a flag the guest driver sets in
+ * a work queue, after the data of a host that already came back may have been
+ * read: only an end that is still gone this much later ends the sessions.
+ */
+#define PORT_AWAY_GRACE_MS 300
 
 struct supervisor *ctl_sup;
 static struct ctl_link *clients[MAX_CLIENTS];
@@ -277,7 +283,7 @@ static void open_chan(struct ctl_link *lk, const struct frame *f)
 	ch->link = lk;
 	ch->id = f->chan;
 	ch->kind = CH_SETTLE; /* taken; ctl_open sets what it becomes */
-	if (o < f->len) { /* cut short, it would do something else: refused */
+	if (o < f->len) {     /* cut short, it would do something else: refused */
 		static const char many[] = "too many words (at most 256)\n";
 
 		chan_write(ch, F_ERR, many, sizeof(many) - 1);
@@ -327,6 +333,28 @@ static void on_frame(void *arg, const struct frame *f)
 	}
 }
 
+/*
+ * The port read 0: nobody on the host end, or a host that came back and whose
+ * coming the driver has not noted yet. An edge wakes us when one comes; a new
+ * host starts with FRAME_SYNC, which ends the old one's sessions anyway.
+ */
+static void port_away(struct ctl_link *lk)
+{
+	uint64_t now = now_ms();
+
+	if (!lk->away_since)
+		lk->away_since = now;
+	if (now - lk->away_since < PORT_AWAY_GRACE_MS) {
+		loop_at(ctl_sup->loop, &lk->resume, lk->away_since + PORT_AWAY_GRACE_MS, on_resume,
+			lk);
+		return;
+	}
+	lk->away_since = 0;
+	if (link_queued(lk) || lk->dec.hlen)
+		log_debug("control port: the host went away");
+	link_reset(lk);
+}
+
 /* Reads what is there, a few chunks at a time. */
 static void link_read(struct ctl_link *lk)
 {
@@ -337,15 +365,15 @@ static void link_read(struct ctl_link *lk)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n == 0 && lk->port) {
-			/* virtio-serial: nobody on the host end; an edge wakes us when one comes */
-			if (link_queued(lk) || lk->dec.hlen)
-				log_debug("control port: the host went away");
-			link_reset(lk);
+		if (n < 0 && errno == EAGAIN) {
+			lk->away_since = 0;
 			return;
 		}
+		if (n == 0 && lk->port) {
+			port_away(lk);
+			return;
+		}
+		lk->away_since = 0;
 		if (n <= 0) {
 			lk->dead = true;
 			return;
