@@ -46,6 +46,7 @@ struct mount_conf {
 	char name[65];
 	int line;
 	char *what, *where, *type, *options;
+	char *mkfs; /* ext2/3/4 made on a blank device first, or NULL */
 	bool required;
 };
 
@@ -207,6 +208,21 @@ int parse_cpu_max(const char *s, uint32_t *quota_us, uint32_t *period_us);
  * prefix, or NULL when allowed. Paths are normalised lexically first. */
 const char *volume_source_refused(const char *src);
 const char *volume_dest_refused(const char *dst);
+
+/*
+ * struct volume_opts - the third field of a bind volume, a comma-separated
+ * list: ro or rw (read-only without either), and owner or
+ * owner=USER[:GROUP], which makes the source the user's (and writable).
+ */
+struct volume_opts {
+	bool rw;
+	bool owner;
+	char user[33];	/* owner=USER: the name or id; "" for the service's own user */
+	char group[33]; /* owner=USER:GROUP: the group; "" for USER's primary group */
+};
+
+/* Parses @opt (NULL: none) into @o; -EINVAL with *@why when malformed. */
+int volume_opts_parse(const char *opt, struct volume_opts *o, const char **why);
 /* Power action names: "reboot" ... ; "stay" only where allowed. */
 const char *power_action_name(enum power_action a);
 

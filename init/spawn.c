@@ -3,10 +3,11 @@
  * spawn.c - the child's side of starting a service.
  *
  * The child is cloned straight into the service's namespaces. Order (each
- * step names itself in the report): the user namespace's id map, session,
- * stdio, identity lookup, environment, no_new_privs, the private root
- * (isolate/mount.c: root, /dev, /proc, /tmp, /run, volumes, secrets,
- * pivot_root, mountinfo check), loopback, hostname; then, with a PID
+ * step names itself in the report): the user namespace's id map (and the
+ * owner helper's word, see own_helper()), session, stdio, identity lookup,
+ * environment, no_new_privs, owned volume sources (isolate/owner.c), the
+ * private root (isolate/mount.c: root, /dev, /proc, /tmp, /run, volumes,
+ * secrets, pivot_root, mountinfo check), loopback, hostname; then, with a PID
  * namespace, a fork: the first process stays as the namespace's init and
  * the service goes on with signals, rlimits, oom_score_adj, capabilities
  * and identity, workdir, fds, seccomp, exec. Everything after fork runs in
@@ -18,6 +19,7 @@
 #include "isolate/cgroup.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
+#include "isolate/owner.h"
 #include "users.h"
 #include "util.h"
 
@@ -293,6 +295,33 @@ int spawn_notify_owner(const struct svc_conf *c, const char *path, uid_t uid_bas
 }
 
 /*
+ * Waits until the supervisor wrote our id maps (or moved us into our
+ * cgroup) and closed its end of the sync pipe. With owner volumes in a user
+ * namespace, own_helper() holds it too and reports once, err 0 when done.
+ */
+static int sync_wait(struct child *ch, struct nerr *e)
+{
+	bool helper = (ch->flags & CLONE_NEWUSER) && own_wanted(ch->c), got = false;
+	struct spawn_report rep = {0};
+	ssize_t n;
+
+	for (;;) {
+		n = read(ch->sync_fd, &rep, sizeof(rep));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(rep) || rep.err)
+			break;
+		got = true;
+	}
+	close(ch->sync_fd);
+	if (n == (ssize_t)sizeof(rep))
+		return nerr_set(e, "volumes", rep.err, "%.*s", (int)sizeof(rep.what) - 1, rep.what);
+	if (helper && !got)
+		return nerr_set(e, "volumes", EIO, "the owner helper ended without a report");
+	return 0;
+}
+
+/*
  * What is done as the host's root, before the namespace's own root (in a
  * user namespace) takes over: everything read from the host is opened here.
  */
@@ -301,15 +330,8 @@ static int setup_host_side(struct child *ch, struct nerr *e)
 	const struct svc_conf *c = ch->c;
 	int r;
 
-	if (ch->sync_fd >= 0) {
-		char b;
-
-		/* the supervisor writes our id maps (or moves us into our cgroup),
-		 * then closes its end */
-		while (read(ch->sync_fd, &b, 1) < 0 && errno == EINTR)
-			;
-		close(ch->sync_fd);
-	}
+	if (ch->sync_fd >= 0 && sync_wait(ch, e))
+		return -EIO;
 	if (setsid() < 0)
 		return nerr_set(e, "setsid", errno, "setsid: %s", strerror(errno));
 	r = setup_stdio(c, ch->io, e);
@@ -338,6 +360,10 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 	struct mnt_plan *plan = NULL;
 
 	if (setup_host_side(ch, e))
+		return -EIO;
+	/* with a user namespace, own_helper() did it before we got here */
+	if ((ch->flags & CLONE_NEWNS) && !(ch->flags & CLONE_NEWUSER) &&
+	    own_volumes(c, root_prefix(c), &ch->id, 0, e))
 		return -EIO;
 	if (ch->flags & CLONE_NEWNS) {
 		plan = calloc(1, sizeof(*plan));
@@ -592,6 +618,43 @@ static pid_t parent_setup(const struct child *ch, pid_t pid, bool cg_later, stru
 	return pid;
 }
 
+/*
+ * The root of a user namespace may not chown the host's files: for owner
+ * volumes a fork of ours does it on the host's side, holding a copy of
+ * @sync_wr, which the child reads to its end before it goes on, and writing
+ * one report there (err 0: done) before it exits. PID 1 never waits for it;
+ * it is reaped like any child nobody claims.
+ */
+static void own_helper(const struct svc_conf *c, const struct spawn_io *io, int sync_wr)
+{
+	struct spawn_report r = {.code = 126};
+	struct nerr e = {0};
+	pid_t pid = fork();
+	ssize_t n;
+
+	if (pid == 0) {
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		/* nothing of PID 1's stays open here but the pipe to the child */
+		if (dup2(sync_wr, 3) == 3) {
+			sync_wr = 3;
+			syscall(SYS_close_range, 4U, ~0U, 0U);
+		}
+		if (own_volumes(c, root_prefix(c), NULL, io->uid_base, &e) < 0 && !e.err)
+			e.err = EIO;
+	} else if (pid < 0) {
+		nerr_set(&e, "volumes", errno, "fork of the owner helper: %s", strerror(errno));
+	} else {
+		return;
+	}
+	r.err = e.err;
+	snprintf(r.what, sizeof(r.what), "%s", e.what);
+	/* one write below PIPE_BUF, into an empty pipe: it never blocks */
+	n = write(sync_wr, &r, sizeof(r));
+	(void)n;
+	if (pid == 0)
+		_exit(r.err ? 1 : 0);
+}
+
 /* clone3 into the cgroup where there is one and the kernel has it, else clone. */
 static pid_t clone_child(const struct child *ch, int sy[2], bool *cg_later)
 {
@@ -658,6 +721,8 @@ int spawn_service(const struct svc_conf *c, const struct spawn_io *io, struct sp
 	if (sy[0] >= 0)
 		close(sy[0]);
 	pid = parent_setup(&ch, pid, cg_later, e);
+	if (pid > 0 && (ch.flags & CLONE_NEWUSER) && own_wanted(c))
+		own_helper(c, io, sy[1]);
 	if (sy[1] >= 0)
 		close(sy[1]);
 	if (pid < 0) {

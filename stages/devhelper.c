@@ -13,10 +13,15 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#define BLANK_BYTES (1 << 20) /* every signature mkfs, LVM, LUKS or a partition table writes */
+#define MKE2FS	    "/sbin/mke2fs"
 
 /* Whether /proc/filesystems lists @type (a module may provide it first). */
 static bool fs_known(const char *type)
@@ -41,6 +46,87 @@ static bool is_dev_path(const char *what)
 	return !strncmp(what, "/dev/", 5);
 }
 
+/* 1: the first MiB of @dev is all zeros; 0: it holds something; <0: -errno. */
+static int dev_blank(const char *dev)
+{
+	char *buf = malloc(65536);
+	int fd = open(dev, O_RDONLY | O_CLOEXEC), r = 1;
+	size_t off = 0;
+
+	if (fd < 0 || !buf) {
+		r = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	while (off < BLANK_BYTES && r == 1) {
+		ssize_t n = pread(fd, buf, 65536, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && r == 1; i++)
+			r = buf[i] ? 0 : 1;
+		off += (size_t)n;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+/* mke2fs -t TYPE -L NAME DEV, waited for: 0, or an error in @e. */
+static int run_mke2fs(const struct mount_conf *mc, const char *dev, struct nerr *e)
+{
+	char label[17];
+	char *argv[] = {MKE2FS, "-q", "-t", mc->mkfs, "-L", label, (char *)dev, NULL};
+	char *envp[] = {"PATH=/sbin:/bin:/usr/sbin:/usr/bin", NULL};
+	int st = 0;
+	pid_t pid;
+
+	snprintf(label, sizeof(label), "%s", mc->name);
+	pid = fork();
+	if (pid < 0)
+		return nerr_set(e, "mkfs", errno, "mkfs %s: fork: %s", dev, strerror(errno));
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(2, 1); /* the helper's stdout is its answer pipe */
+		execve(argv[0], argv, envp);
+		fprintf(stderr, "nucleus-init: [mount.%s]: %s: %s\n", mc->name, MKE2FS,
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return nerr_set(e, "mkfs", 0, "mkfs %s on %s: %s %s", mc->mkfs, dev, MKE2FS,
+				WIFEXITED(st) ? "failed" : "was killed");
+	return 0;
+}
+
+/* mkfs = TYPE: a device that holds nothing gets a file system; one with data never. */
+static int mkfs_if_blank(const struct mount_conf *mc, const char *dev, struct nerr *e)
+{
+	int r = dev_blank(dev);
+
+	if (r < 0)
+		return nerr_set(e, "mkfs", -r, "mkfs: read %s: %s", dev, strerror(-r));
+	if (!r)
+		return 0;
+	log_info("[mount.%s]: %s is blank (its first MiB is zeros): making %s", mc->name, dev,
+		 mc->mkfs);
+	r = run_mke2fs(mc, dev, e);
+	if (!r)
+		log_info("[mount.%s]: made %s on %s, label %.16s", mc->name, mc->mkfs, dev,
+			 mc->name);
+	return r;
+}
+
 int devmount_try(const struct mount_conf *mc, struct kmod_ctx *k, char *dev, size_t size,
 		 struct nerr *e)
 {
@@ -63,6 +149,8 @@ int devmount_try(const struct mount_conf *mc, struct kmod_ctx *k, char *dev, siz
 		if (kmod_ctx_load(k, fsmod, &me))
 			log_debug("[mount.%s]: %s", mc->name, me.what);
 	}
+	if (mc->mkfs && (r = mkfs_if_blank(mc, dev, e)))
+		return r;
 	r = mount_options_parse(mc->options, &fl, data, sizeof(data));
 	if (r)
 		return nerr_set(e, "options", -r, "options %s: %s", mc->options, strerror(-r));
@@ -119,14 +207,17 @@ static void helper_load(struct kmod_ctx *k, const char *name)
 
 static void helper_mount(struct kmod_ctx *k, char **a)
 {
-	struct mount_conf mc = {.what = a[1], .where = a[2], .type = a[3], .options = a[4]};
+	struct mount_conf mc = {
+		.what = a[1], .where = a[2], .type = a[3], .options = a[4], .mkfs = a[5]};
 	struct nerr e = {0};
 	char dev[256];
 	int r;
 
-	snprintf(mc.name, sizeof(mc.name), "%s", a[0]);
+	snprintf(mc.name, sizeof(mc.name), "%s", a[6]);
 	if (!*mc.options)
 		mc.options = NULL;
+	if (!*mc.mkfs)
+		mc.mkfs = NULL;
 	r = devmount_try(&mc, k, dev, sizeof(dev), &e);
 	if (r == 0)
 		printf("M\t%s\t%s\n", a[0], flat(dev));
@@ -152,9 +243,9 @@ int devhelper_main(int argc, char **argv)
 
 			if (k)
 				coldplug_run(k, -1, NULL, &st);
-		} else if (!strcmp(argv[i], "-m") && i + 5 < argc) {
+		} else if (!strcmp(argv[i], "-m") && i + 7 < argc) {
 			helper_mount(k, argv + i + 1);
-			i += 5;
+			i += 7;
 		} else {
 			fprintf(stderr, "%s: unknown argument '%s'\n", DEVHELPER_NAME, argv[i]);
 			kmod_close(k);

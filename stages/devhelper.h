@@ -29,7 +29,7 @@ int devmount_try(const struct mount_conf *mc, struct kmod_ctx *k, char *dev, siz
  *   -l NAME                  load a module or alias: "L MODULE" for each
  *                            module inserted, "E NAME ERRNO TEXT" on failure
  *   -s                       coldplug again (uevents were lost): "L MODULE"
- *   -m ID WHAT WHERE TYPE OPTIONS
+ *   -m ID WHAT WHERE TYPE OPTIONS MKFS NAME
  *                            mount: "M ID DEVICE", "A ID" (absent),
  *                            "F ID ERRNO TEXT"
  * Fields are separated by tabs.

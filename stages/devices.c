@@ -424,7 +424,7 @@ static void on_helper(struct loop *l, int fd, uint32_t events, void *arg);
 /* The argument vector of the next helper: what was heard, what still waits. */
 static char **helper_argv(struct sup_devices *d, char (*ids)[12])
 {
-	int n = 1 + 2 * d->want_load.n + 1 + 6 * d->nmount + 1;
+	int n = 1 + 2 * d->want_load.n + 1 + 8 * d->nmount + 1;
 	char **argv = calloc((size_t)n, sizeof(*argv));
 	int a = 0;
 
@@ -449,6 +449,8 @@ static char **helper_argv(struct sup_devices *d, char (*ids)[12])
 		argv[a++] = mc->where;
 		argv[a++] = mc->type;
 		argv[a++] = mc->options ? mc->options : "";
+		argv[a++] = mc->mkfs ? mc->mkfs : "";
+		argv[a++] = (char *)mc->name;
 	}
 	argv[a] = NULL;
 	return argv;

@@ -529,7 +529,7 @@ static int volume_tmpfs(struct mnt_plan *p, int rootfd, const char *dst, const c
 	return 0;
 }
 
-/* SRC, DEST (normalised) and the option of one volume item. */
+/* SRC, DEST (normalised) and the options of one volume item. */
 static int volume_item(const char *in, char *item, size_t size, char **src, char *dst, size_t dsize,
 		       char **opt, struct nerr *e)
 {
@@ -578,6 +578,8 @@ static int make_volumes(struct mnt_plan *p, struct nerr *e)
 		return nerr_set(e, "volumes", errno, "the new root: %s", strerror(errno));
 	for (int i = 0; !r && p->c->volumes[i]; i++) {
 		char item[4096], dst[4096], *src, *opt;
+		struct volume_opts vo;
+		const char *why;
 
 		r = volume_item(p->c->volumes[i], item, sizeof(item), &src, dst, sizeof(dst), &opt,
 				e);
@@ -585,9 +587,10 @@ static int make_volumes(struct mnt_plan *p, struct nerr *e)
 			break;
 		if (!strcmp(src, "tmpfs"))
 			r = volume_tmpfs(p, rootfd, dst, opt, e);
+		else if (volume_opts_parse(opt, &vo, &why))
+			r = nerr_set(e, "volumes", EINVAL, "%s:%s:%s: %s", src, dst, opt, why);
 		else
-			r = volume_bind(p, rootfd, &p->vol[i], src, dst, opt && !strcmp(opt, "rw"),
-					e);
+			r = volume_bind(p, rootfd, &p->vol[i], src, dst, vo.rw, e);
 	}
 	close(rootfd);
 	return r;

@@ -124,6 +124,8 @@ int mf_uint(uint64_t *dst, const char *v, uint64_t min, uint64_t max, const char
 	    const char **why);
 void mf_strv_free(char **v);
 bool mf_valid_abs_path(const char *p);
+/* A user or group name ([A-Za-z0-9_.-], a trailing $) or id, @n bytes, at most 32. */
+bool mf_valid_ident(const char *s, size_t n);
 int mf_valid_ip(const char *s, int *family);
 /* ADDR/PREFIX with the prefix in range for the family. */
 int mf_valid_cidr(const char *s);

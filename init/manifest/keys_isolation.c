@@ -206,60 +206,69 @@ static int v_root(struct loader *L, void *obj, const char *v, const char **why)
 	return mf_put_str(&c->root, v);
 }
 
+/*
+ * One volume item, split in place: SRC:DEST[:OPTIONS] or tmpfs:DEST[:SIZE].
+ * -EINVAL leaves *why NULL for the usage text; -EPERM names the refusal.
+ */
+static int volume_item(char *it, char *msg, size_t size, const char **why)
+{
+	char *src = it, *dst, *opt;
+	const char *bad;
+	struct volume_opts vo;
+	uint64_t sz;
+
+	*why = NULL;
+	dst = strchr(it, ':');
+	if (!dst)
+		return -EINVAL;
+	*dst++ = '\0';
+	opt = strchr(dst, ':');
+	if (opt)
+		*opt++ = '\0';
+	if (!mf_valid_abs_path(dst))
+		return -EINVAL;
+	if (!strcmp(src, "tmpfs")) {
+		if (opt && (parse_size(opt, &sz) || sz == 0))
+			return -EINVAL;
+	} else {
+		if (!mf_valid_abs_path(src))
+			return -EINVAL;
+		if (volume_opts_parse(opt, &vo, why)) {
+			snprintf(msg, size, "options '%s' of %s: %s", opt ? opt : "", src, *why);
+			*why = msg;
+			return -EINVAL;
+		}
+		if ((bad = volume_source_refused(src))) {
+			snprintf(msg, size, "source %s is refused (under %s)", src, bad);
+			*why = msg;
+			return -EPERM;
+		}
+	}
+	if ((bad = volume_dest_refused(dst))) {
+		snprintf(msg, size, "destination %s is refused (under %s)", dst, bad);
+		*why = msg;
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int v_volumes(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
+	static char msg[256];
 	char **items;
-	int n;
-	static char msg[160];
+	int n, r = 0;
 
 	(void)L;
 	if (split_list(v, &items, &n))
 		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		char *it = items[i], *src = it, *dst, *opt;
-		const char *bad;
-
-		dst = strchr(it, ':');
-		if (!dst)
-			goto bad;
-		*dst++ = '\0';
-		opt = strchr(dst, ':');
-		if (opt)
-			*opt++ = '\0';
-		if (!mf_valid_abs_path(dst))
-			goto bad;
-		if (!strcmp(src, "tmpfs")) {
-			uint64_t sz;
-
-			if (opt && (parse_size(opt, &sz) || sz == 0))
-				goto bad;
-		} else {
-			if (!mf_valid_abs_path(src) ||
-			    (opt && strcmp(opt, "ro") && strcmp(opt, "rw")))
-				goto bad;
-			if ((bad = volume_source_refused(src))) {
-				snprintf(msg, sizeof(msg), "source %s is refused (under %s)", src,
-					 bad);
-				*why = msg;
-				free(items);
-				return -EPERM;
-			}
-		}
-		if ((bad = volume_dest_refused(dst))) {
-			snprintf(msg, sizeof(msg), "destination %s is refused (under %s)", dst,
-				 bad);
-			*why = msg;
-			free(items);
-			return -EPERM;
-		}
-	}
+	for (int i = 0; !r && i < n; i++)
+		r = volume_item(items[i], msg, sizeof(msg), why);
 	free(items);
-	return mf_put_list(&c->volumes, v);
-bad:
-	*why = "expected SRC:DEST[:ro|:rw] or tmpfs:DEST[:SIZE] with absolute paths";
-	free(items);
-	return -EINVAL;
+	if (r && !*why)
+		*why = "expected SRC:DEST[:ro|:rw|:rw,owner[=USER[:GROUP]]] or "
+		       "tmpfs:DEST[:SIZE] with absolute paths";
+	return r ? r : mf_put_list(&c->volumes, v);
 }
 
 static int v_secrets(struct loader *L, void *obj, const char *v, const char **why)

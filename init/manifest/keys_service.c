@@ -48,21 +48,6 @@ static int v_type(struct loader *L, void *obj, const char *v, const char **why)
 }
 
 /* name or uid, optionally :group or :gid */
-static bool valid_ident(const char *s, size_t n)
-{
-	if (n == 0 || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!(ch == '_' || ch == '-' || ch == '.' || (ch >= '0' && ch <= '9') ||
-		      (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch == '$' && i == n - 1)))
-			return false;
-	}
-	return true;
-}
-
 static int v_user(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
@@ -70,7 +55,7 @@ static int v_user(struct loader *L, void *obj, const char *v, const char **why)
 	size_t n = colon ? (size_t)(colon - v) : strlen(v);
 
 	(void)L;
-	if (!valid_ident(v, n) || (colon && !valid_ident(colon + 1, strlen(colon + 1)))) {
+	if (!mf_valid_ident(v, n) || (colon && !mf_valid_ident(colon + 1, strlen(colon + 1)))) {
 		*why = "expected NAME or UID, optionally :GROUP or :GID";
 		return -EINVAL;
 	}
@@ -79,7 +64,7 @@ static int v_user(struct loader *L, void *obj, const char *v, const char **why)
 
 static bool group_item(const char *s)
 {
-	return valid_ident(s, strlen(s));
+	return mf_valid_ident(s, strlen(s));
 }
 
 static int v_groups(struct loader *L, void *obj, const char *v, const char **why)

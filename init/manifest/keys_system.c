@@ -242,10 +242,21 @@ static int m_required(struct loader *L, void *obj, const char *v, const char **w
 	return mf_bool(&c->required, v, why);
 }
 
+static int m_mkfs(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct mount_conf);
+	(void)L;
+	if (strcmp(v, "ext4") && strcmp(v, "ext3") && strcmp(v, "ext2")) {
+		*why = "expected ext4, ext3 or ext2 (made by mke2fs)";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->mkfs, v);
+}
+
 static const struct key_def mount_keys[] = {
 	{"what", m_what, 0, false},	    {"where", m_where, 0, false},
 	{"type", m_type, 0, false},	    {"options", m_options, 0, false},
-	{"required", m_required, 0, false},
+	{"required", m_required, 0, false}, {"mkfs", m_mkfs, 0, false},
 };
 
 static const struct key_table mount_table = {mount_keys, ARRAY_SIZE(mount_keys), NULL};
@@ -350,6 +361,23 @@ void mf_load_sysctl(struct loader *L, struct raw_section *s)
 	}
 }
 
+/* mkfs formats a blank disk, which has no label yet: it is named by its path. */
+static int mount_mkfs_valid(struct loader *L, struct raw_section *s, const struct mount_conf *mc)
+{
+	if (!mc->mkfs || !mc->what || !mc->type)
+		return 0;
+	if (strncmp(mc->what, "/dev/", 5)) {
+		mf_err(L, s->line,
+		       "%s: mkfs needs what = a device path (a blank disk has no label)", s->name);
+		return 1;
+	}
+	if (strcmp(mc->mkfs, mc->type)) {
+		mf_err(L, s->line, "%s: mkfs = %s but type = %s", s->name, mc->mkfs, mc->type);
+		return 1;
+	}
+	return 0;
+}
+
 void mf_load_mount(struct loader *L, struct raw_section *s)
 {
 	const char *name = s->name + strlen("mount.");
@@ -369,11 +397,13 @@ void mf_load_mount(struct loader *L, struct raw_section *s)
 			e++;
 		}
 	}
+	e += mount_mkfs_valid(L, s, &mc);
 	if (e || !(n = mf_realloc(L, L->m->mounts, sizeof(*n) * (size_t)(L->m->nmount + 1)))) {
 		free(mc.what);
 		free(mc.where);
 		free(mc.type);
 		free(mc.options);
+		free(mc.mkfs);
 		return;
 	}
 	L->m->mounts = n;

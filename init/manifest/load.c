@@ -303,6 +303,7 @@ void manifest_free(struct manifest *m)
 		free(m->mounts[i].where);
 		free(m->mounts[i].type);
 		free(m->mounts[i].options);
+		free(m->mounts[i].mkfs);
 	}
 	free(m->mounts);
 	for (int i = 0; i < m->niface; i++) {

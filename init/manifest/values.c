@@ -328,6 +328,74 @@ const char *volume_source_refused(const char *src)
 	return NULL;
 }
 
+bool mf_valid_ident(const char *s, size_t n)
+{
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!(ch == '_' || ch == '-' || ch == '.' || (ch >= '0' && ch <= '9') ||
+		      (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch == '$' && i == n - 1)))
+			return false;
+	}
+	return true;
+}
+
+/* "owner=USER[:GROUP]" after the '=': both names checked and kept. */
+static int owner_spec(const char *s, size_t n, struct volume_opts *o)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t un = colon ? (size_t)(colon - s) : n, gn = colon ? n - un - 1 : 0;
+
+	if (!mf_valid_ident(s, un) || (colon && !mf_valid_ident(colon + 1, gn)))
+		return -EINVAL;
+	memcpy(o->user, s, un);
+	o->user[un] = '\0';
+	if (colon)
+		memcpy(o->group, colon + 1, gn);
+	o->group[gn] = '\0';
+	return 0;
+}
+
+int volume_opts_parse(const char *opt, struct volume_opts *o, const char **why)
+{
+	bool ro = false;
+
+	memset(o, 0, sizeof(*o));
+	*why = "expected ro or rw, and owner or owner=USER[:GROUP], separated by commas";
+	for (const char *p = opt; p && *p;) {
+		size_t n = strcspn(p, ",");
+		bool was_set = ro || o->rw;
+
+		if (n == 2 && !strncmp(p, "ro", 2) && !was_set)
+			ro = true;
+		else if (n == 2 && !strncmp(p, "rw", 2) && !was_set)
+			o->rw = true;
+		else if (n == 5 && !strncmp(p, "owner", 5) && !o->owner)
+			o->owner = true;
+		else if (n > 6 && !strncmp(p, "owner=", 6) && !o->owner &&
+			 !owner_spec(p + 6, n - 6, o))
+			o->owner = true;
+		else
+			return -EINVAL;
+		p += n;
+		if (*p && !*++p)
+			return -EINVAL; /* a trailing comma */
+	}
+	if (opt && !*opt)
+		return -EINVAL;
+	if (o->owner && ro) {
+		*why = "owner makes the source the user's to write: not with ro";
+		return -EINVAL;
+	}
+	if (o->owner)
+		o->rw = true;
+	*why = NULL;
+	return 0;
+}
+
 const char *volume_dest_refused(const char *dst)
 {
 	static const char *const reserved[] = {"/bin",	 "/sbin",  "/dev",	  "/etc",  "/lib",

@@ -788,8 +788,19 @@ static void test_volumes(void **state)
 		"/srv:/data/../usr", "/srv://bin",
 	};
 	static const char *const malformed[] = {
-		"/srv",	      "srv:/data",    "/srv:data", "/srv:/data:rx",
-		"tmpfs:/x:0", "tmpfs:/x:64k", "tmpfs:x",   "/srv:/data:ro:x",
+		"/srv",
+		"srv:/data",
+		"/srv:data",
+		"/srv:/data:rx",
+		"tmpfs:/x:0",
+		"tmpfs:/x:64k",
+		"tmpfs:x",
+		"/srv:/data:ro:x",
+		"/srv:/data:ro,owner",
+		"/srv:/data:owner=",
+		"/srv:/data:rw,rw",
+		"tmpfs:/x:owner",
+		"/srv:/data:owner=a:b:c",
 	};
 
 	(void)state;
@@ -798,6 +809,9 @@ static void test_volumes(void **state)
 	assert_int_equal(strv_len(manifest_find(m, "a")->volumes), 6); /* accumulate */
 	assert_true(manifest_find(m, "a")->set & SET_VOLUMES);
 	manifest_free(m);
+	good("volumes", "/srv/a:/a:rw,owner /srv/b:/b:owner=nobody:nogroup /srv/c:/c:owner=1,rw",
+	     NULL);
+	bad_value("volumes", "/etc/x:/data:rw,owner", NULL); /* refused as without owner */
 	for (size_t i = 0; i < ARRAY_SIZE(refused_src); i++)
 		bad_value("volumes", refused_src[i], NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(refused_dst); i++)
