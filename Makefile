@@ -4,7 +4,7 @@
 #   make bench      benchmarks, printed side by side with peers
 #   make deps       install the Debian packages the build and tests need
 #   make image      build/demo.cpio.gz from conf/demo.ini
-#   make run        boot the demo image in qemu
+#   make run        boot the demo image in qemu (web page on PORT, default 8080)
 #   make kernel     Debian's kernel and modules unpacked into build/kernel/
 
 B        := build
@@ -46,11 +46,18 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 
 .PHONY: all deps check unit integration qemu-tests bench image run kernel clean asan helpers fmt lint fuzz
 
-all: deps $(B)/nucleus-init $(B)/nucleusctl $(B)/nhelper
+all: $(B)/.deps $(B)/nucleus-init $(B)/nucleusctl $(B)/nhelper
 
+# `make deps` checks every time; the other targets once, and again when the
+# list of packages or the kernel script changes
 deps:
 	@./.ci/deps
 	@image/get-kernel
+
+$(B)/.deps: .ci/deps image/get-kernel
+	@./.ci/deps
+	@image/get-kernel
+	@mkdir -p $(B) && touch $@
 
 $(MUSL_INC)/.stamp:
 	@mkdir -p $(MUSL_INC)
@@ -89,7 +96,7 @@ $(B)/asan/%.o: %.c $(HDRS)
 $(B)/asan/nucleus-init: $(ASAN_OBJS)
 	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) -lseccomp -linih
 
-asan: deps $(B)/asan/nucleus-init
+asan: $(B)/.deps $(B)/asan/nucleus-init
 
 $(B)/unit/%: tests/unit/%.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -102,7 +109,7 @@ $(B)/nhelper: tests/helpers/nhelper.c
 
 helpers: $(B)/nhelper
 
-unit: deps $(UNIT_BINS)
+unit: $(B)/.deps $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
 
 integration: all
@@ -132,15 +139,16 @@ bench: all
 	@echo
 	@tests/bench/ctl
 
-kernel: deps
+kernel: $(B)/.deps
 
 image: all kernel
 	image/mkimage -m conf/demo.ini -o $(B)/demo.cpio.gz
 
+PORT ?= 8080
 run: image
-	qemu/run -i $(B)/demo.cpio.gz -p 8080:80 --timeout 0
+	qemu/run -i $(B)/demo.cpio.gz -p $(PORT):80 --timeout 0
 
-fuzz: deps
+fuzz: $(B)/.deps
 	@tests/fuzz/build
 
 fmt:
