@@ -338,3 +338,37 @@ EOF
 	# exec was given: reporting it as required would send the user astray
 	refute grep -q 'exec is required' <<<"$output"
 }
+
+@test "mkfs: only ext2/3/4, on a device path, of the mount's own type" {
+	cat >"$M" <<-'INI'
+		[mount.a]
+		what = LABEL=data
+		where = /data
+		type = ext4
+		mkfs = ext4
+
+		[mount.b]
+		what = /dev/vdb
+		where = /b
+		type = vfat
+		mkfs = ext4
+
+		[mount.c]
+		what = /dev/vdc
+		where = /c
+		type = xfs
+		mkfs = xfs
+
+		[mount.d]
+		what = /dev/vdd
+		where = /d
+		type = ext4
+		mkfs = ext4
+	INI
+	check
+	[ "$status" -eq 1 ]
+	has_error 1 "mount.a" "mkfs needs what = a device path"
+	has_error 7 "mount.b" "mkfs = ext4 but type = vfat"
+	has_error 17 mkfs "expected ext4, ext3 or ext2"
+	[[ $output != *"mount.d"* ]]
+}
