@@ -98,6 +98,12 @@ redis_boot() {
 	cat >"$QT_DIR/prog.ini" <<-'INI'
 		[service.greet]
 		exec = /usr/local/bin/greet
+
+		; qemu/run -d new:16M:ext4 below: a fresh disk labelled disk0
+		[mount.scratch]
+		what = LABEL=disk0
+		where = /scratch
+		type = ext4
 	INI
 	# an isolated service sees /usr, not /opt: mkimage says so
 	run "$QT_ROOT/image/mkimage" -m "$QT_DIR/prog.ini" -o "$QT_DIR/x.cpio.gz" -b "$d/bin/greet:/opt/greet"
@@ -106,9 +112,10 @@ redis_boot() {
 	# the program's $ORIGIN runpath is kept: its library goes beside it
 	qt_image prog "$QT_DIR/prog.ini" -b "$d/bin/greet"
 	grep -q 'library /usr/local/lib/libgreet.so.1' "$QT_DIR/prog.mkimage.log"
-	qt_boot prog
+	qt_boot prog -d new:16M:ext4
 	run vm_wait_for -t 60 greet
 	[ "$status" -eq 0 ]
+	grep -q 'mounted LABEL=disk0 (/dev/vda) on /scratch' "$VM/console.log"
 	for _ in $(seq 1 50); do
 		vm_ctl logs greet | grep -q 'hello from libgreet' && break
 		sleep 0.2
