@@ -26,6 +26,7 @@ check verifies every service's exec program, its interpreter and its
 libraries are in the image, and prints one line per thing missing.
 """
 import argparse
+import glob
 import os
 import re
 import shlex
@@ -111,9 +112,6 @@ class Tree:
     def real(self, p):
         return os.path.join(self.top, p)
 
-    def lexists(self, p):
-        return os.path.lexists(self.real(p))
-
 
 def norm(p):
     return os.path.normpath("/" + p).lstrip("/")
@@ -171,8 +169,6 @@ class Debs:
         idx = os.path.join(self.cache, "index", name)
         if os.path.exists(idx):
             fn = open(idx).read().strip()
-            if fn == "-":
-                return None
             if os.path.exists(os.path.join(self.cache, "debs", fn)):
                 return fn
         if self.offline:
@@ -180,12 +176,10 @@ class Debs:
         r = subprocess.run(["apt-get", "download", "--print-uris", name], capture_output=True, text=True)
         line = r.stdout.strip().splitlines()[-1:] if r.returncode == 0 else []
         if not line:
-            err = r.stderr.strip().splitlines()
-            if any("no candidate" in e or "Unable to locate" in e or "has no installation candidate" in e
-                   or "virtual" in e for e in err) or r.returncode:
-                with open(idx, "w") as f:
-                    f.write("-\n")
+            # a virtual package or none by that name (not cached: apt may know it tomorrow)
+            if re.search(r"Unable to locate|no installation candidate|Can't select|virtual", r.stderr):
                 return None
+            die(f"package {name}: apt-get download --print-uris failed: {r.stderr.strip()}")
         fn = shlex.split(line[0])[1]
         r = subprocess.run(["apt-get", "download", "-q", name], cwd=os.path.join(self.cache, "debs"),
                            capture_output=True, text=True)
@@ -420,7 +414,6 @@ def ld_conf_dirs():
         for line in lines:
             line = line.split("#")[0].strip()
             if line.startswith("include "):
-                import glob
                 for g in sorted(glob.glob(line.split(None, 1)[1])):
                     read(g)
             elif line:
