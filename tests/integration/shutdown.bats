@@ -388,7 +388,7 @@ EOF
 	kill -0 "$daemon"
 	ctl poweroff
 	wait_until 10 _gone "$init"
-	! kill -0 "$daemon" 2>/dev/null
+	refute kill -0 "$daemon" 2>/dev/null
 	kill -0 "$bystander"
 	grep -q 'shutdown complete' "$LOG"
 }

@@ -88,5 +88,5 @@ INI
 	# coldplug = no: nothing loaded for the devices
 	grep -q 'later: no virtio_net' "$VM/console.log"
 	grep -q 'later: "coldplug_ms": null' "$VM/console.log"
-	! grep -q 'coldplug:' "$VM/console.log"
+	refute grep -q 'coldplug:' "$VM/console.log"
 }

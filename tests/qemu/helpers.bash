@@ -15,6 +15,14 @@ bats_require_minimum_version 1.5.0
 # shellcheck source=qemu/lib.sh
 . "$QT_ROOT/qemu/lib.sh"
 
+# refute CMD...: CMD must fail (a bare `! CMD` never fails a bats test).
+refute() {
+	if "$@"; then
+		echo "unexpectedly succeeded: $*" >&2
+		return 1
+	fi
+}
+
 # Once per file: the kernel, a private copy of nucleus-init (from
 # $NUC_BUILD_DIR, default build/; others may rebuild build/ meanwhile), a short work directory (QMP socket paths must
 # fit in 108 bytes).
