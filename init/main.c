@@ -32,7 +32,8 @@ static void usage(FILE *fp)
 	fputs("usage: nucleus-init [--manifest PATH] [--runtime-dir DIR]\n"
 	      "       nucleus-init --check [--manifest PATH]\n"
 	      "       nucleus-init [-g] [-e CODE]... [-s] -- CMD [ARGS...]\n"
-	      "       nucleusctl [--runtime-dir DIR | --connect SOCKET] COMMAND   (nucleusctl --help)\n"
+	      "       nucleusctl [--runtime-dir DIR | --connect SOCKET] COMMAND   (nucleusctl "
+	      "--help)\n"
 	      "\n"
 	      "Supervisor (PID 1 of a machine or a PID namespace, or a subreaper):\n"
 	      "  --manifest PATH     the manifest (default " DEFAULT_MANIFEST ";\n"
@@ -290,6 +291,9 @@ static void stage_one(struct supervisor *s, uint64_t t0)
 		sup_shutdown(s, POWER_POWEROFF, "invalid [system] section");
 	} else if (s->mode == MODE_MACHINE && stage1_apply(s) < 0) {
 		s->boot_stopped = true;
+	} else if (s->mode != MODE_MACHINE && s->m->sys.root) {
+		log_warn("[system] root = %s: only PID 1 of a machine moves into a root; ignored",
+			 s->m->sys.root);
 	}
 	s->stage1_ms = now_ms() - s->start_ms;
 	stage1_cpu(s);

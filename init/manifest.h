@@ -165,6 +165,7 @@ struct sys_conf {
 	uint64_t device_timeout_ms; /* a missing interface link or mount device: how long to wait */
 	char *control_port;	    /* virtio-serial port name; NULL: the default, "none": off */
 	bool exec;		    /* `nucleusctl exec` allowed */
+	char *root; /* the root image stage 1 moves into (LABEL=, UUID=, /dev/...), or NULL */
 };
 
 #define DEFAULT_CONTROL_PORT "org.nucleus.ctl"

@@ -119,6 +119,7 @@ enum boot_phase {
 	BP_MANIFEST, /* reading and checking it */
 	BP_MODULES,  /* [system] modules and coldplug: finit_module, the kernel's */
 	BP_COLDPLUG, /* coldplug's own work: /sys and modules.alias */
+	BP_ROOT,     /* [system] root: waiting for it, mounting it, moving into it */
 	BP_NETWORK,  /* lo and the [interface.*] */
 	BP_DISKS,    /* the [mount.*] */
 	BOOT_PHASES

@@ -584,7 +584,7 @@ const char *boot_phase_name(enum boot_phase p)
 	static const char *const names[] = {
 		[BP_MOUNTS] = "mounts",	    [BP_PREPARE] = "prepare", [BP_CGROUPS] = "cgroups",
 		[BP_MANIFEST] = "manifest", [BP_MODULES] = "modules", [BP_COLDPLUG] = "coldplug",
-		[BP_NETWORK] = "network",   [BP_DISKS] = "disks"};
+		[BP_ROOT] = "root",	    [BP_NETWORK] = "network", [BP_DISKS] = "disks"};
 
 	return p < BOOT_PHASES ? names[p] : "?";
 }

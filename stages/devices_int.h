@@ -59,6 +59,12 @@ struct sup_devices {
 	char hbuf[2048];
 	size_t hlen;
 	struct timer timer;
+	/* [system] root (rootfs.c) */
+	bool root_tried;
+	uint64_t root_us;
+	char root_device[256];
+	char root_type[16];
+	char root_error[240];
 };
 
 /* "a b c" from @set, cut at @size with "...". */

@@ -47,10 +47,31 @@ static void json_strv(struct strbuf *sb, const struct strset *set)
 	sb_puts(sb, "]");
 }
 
+/* "root": the image stage 1 moved into, or null without [system] root. */
+static void json_root(struct supervisor *s, struct strbuf *sb)
+{
+	struct sup_devices *d = s->dev;
+
+	if (!d || !d->root_tried) {
+		sb_puts(sb, ", \"root\": null");
+		return;
+	}
+	sb_puts(sb, ", \"root\": {\"spec\": ");
+	sb_json_str(sb, s->boot_m ? s->boot_m->sys.root : NULL);
+	sb_puts(sb, ", \"device\": ");
+	sb_json_str(sb, d->root_device[0] ? d->root_device : NULL);
+	sb_puts(sb, ", \"type\": ");
+	sb_json_str(sb, d->root_type[0] ? d->root_type : NULL);
+	sb_printf(sb, ", \"ms\": %llu, \"error\": ", (unsigned long long)(d->root_us / 1000));
+	sb_json_str(sb, d->root_error[0] ? d->root_error : NULL);
+	sb_puts(sb, "}");
+}
+
 void devices_boot_json(struct supervisor *s, struct strbuf *sb)
 {
 	struct sup_devices *d = s->dev;
 
+	json_root(s, sb);
 	if (!d || !d->coldplug) {
 		sb_puts(sb, ", \"coldplug_ms\": null, \"coldplug_modules\": []");
 		return;
@@ -113,8 +134,14 @@ void devices_status_table(struct supervisor *s, struct strbuf *sb)
 			  (unsigned long long)(d->coldplug_us / 1000),
 			  d->coldplug_modules.n ? ": " : "",
 			  devices_join(&d->coldplug_modules, names, sizeof(names)));
+	if (d->root_tried)
+		sb_printf(sb, "root: %s %s%s%s%s\n", s->boot_m ? s->boot_m->sys.root : "?",
+			  d->root_error[0] ? "failed: " : "on ",
+			  d->root_error[0] ? d->root_error : d->root_device,
+			  d->root_error[0] ? "" : " ", d->root_error[0] ? "" : d->root_type);
 	if (d->hotplug_modules.n)
-		sb_printf(sb, "hotplug: %s\n", devices_join(&d->hotplug_modules, names, sizeof(names)));
+		sb_printf(sb, "hotplug: %s\n",
+			  devices_join(&d->hotplug_modules, names, sizeof(names)));
 	for (int i = 0; i < d->nmount; i++) {
 		const struct dev_mount *dm = &d->mounts[i];
 

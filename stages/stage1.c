@@ -11,6 +11,7 @@
 #include "isolate/cgroup.h"
 #include "devices.h"
 #include "powerbtn.h"
+#include "rootfs.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -277,6 +278,13 @@ int stage1_apply(struct supervisor *s)
 	/* modules first: interfaces, disks and the power button need their drivers */
 	devices_modules(s); /* accounts its own phases */
 	t0 = now_us();
+	/* the image is the root before anything reads or mounts a path */
+	if (m->sys.root) {
+		r = rootfs_switch(s);
+		t0 = sup_phase(s, BP_ROOT, t0);
+		if (r < 0)
+			return r;
+	}
 	for (int i = 0; i < m->nsysctl; i++)
 		apply_sysctl(&m->sysctls[i]);
 	devices_network(s);

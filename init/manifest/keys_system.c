@@ -130,6 +130,37 @@ static int y_exec(struct loader *L, void *obj, const char *v, const char **why)
 	return mf_bool(&c->exec, v, why);
 }
 
+/* LABEL=... names a file system label; UUID=... hex digits in groups by '-'. */
+static int spec_check(const char *v, const char **why)
+{
+	if (!strncmp(v, "LABEL=", 6) && (!v[6] || strlen(v + 6) > 255)) {
+		*why = "LABEL= needs a label of 1 to 255 bytes";
+		return -EINVAL;
+	}
+	if (!strncmp(v, "UUID=", 5) &&
+	    (!v[5] || strlen(v + 5) > 36 ||
+	     strspn(v + 5, "0123456789abcdefABCDEF-") != strlen(v + 5))) {
+		*why = "UUID= needs hex digits and '-', as blkid prints them";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The root image's device: LABEL=..., UUID=... or a /dev path. */
+static int y_root(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (strncmp(v, "LABEL=", 6) && strncmp(v, "UUID=", 5) &&
+	    (strncmp(v, "/dev/", 5) || !v[5] || strlen(v) > 255)) {
+		*why = "expected LABEL=..., UUID=... or a device under /dev";
+		return -EINVAL;
+	}
+	if (spec_check(v, why))
+		return -EINVAL;
+	return mf_put_str(&c->root, v);
+}
+
 static const struct key_def sys_keys[] = {
 	{"hostname", y_hostname, 0, false},
 	{"modules", y_modules, 0, true},
@@ -143,27 +174,19 @@ static const struct key_def sys_keys[] = {
 	{"device_timeout", y_device_timeout, 0, false},
 	{"control_port", y_control_port, 0, false},
 	{"exec", y_exec, 0, false},
+	{"root", y_root, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};
 
 /* ---- [mount.NAME] keys ---- */
 
-/* LABEL=... names a file system label; UUID=... hex digits in groups by '-'. */
 static int m_what(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct mount_conf);
 	(void)L;
-	if (!strncmp(v, "LABEL=", 6) && (!v[6] || strlen(v + 6) > 255)) {
-		*why = "LABEL= needs a label of 1 to 255 bytes";
+	if (spec_check(v, why))
 		return -EINVAL;
-	}
-	if (!strncmp(v, "UUID=", 5) &&
-	    (!v[5] || strlen(v + 5) > 36 ||
-	     strspn(v + 5, "0123456789abcdefABCDEF-") != strlen(v + 5))) {
-		*why = "UUID= needs hex digits and '-', as blkid prints them";
-		return -EINVAL;
-	}
 	return mf_put_str(&c->what, v);
 }
 

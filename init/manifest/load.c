@@ -317,6 +317,7 @@ void manifest_free(struct manifest *m)
 	free(m->sys.runtime_dir);
 	free(m->sys.watchdog);
 	free(m->sys.control_port);
+	free(m->sys.root);
 	free(m->path);
 	free(m);
 }

@@ -140,6 +140,23 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Whether the file at @path holds exactly @len bytes of @want. */
+static bool file_holds(const char *path, const char *want, size_t len)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || len >= sizeof(buf)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)len && !memcmp(buf, want, len);
+}
+
 int iface_write_resolv(char *const *dns, const char *path, struct nerr *e)
 {
 	char tmp[4096];
@@ -158,6 +175,11 @@ int iface_write_resolv(char *const *dns, const char *path, struct nerr *e)
 	if (sb.oom) {
 		sb_free(&sb);
 		return nerr_set(e, "dns", ENOMEM, "%s: out of memory", path);
+	}
+	/* already so (a read-only root made by mkimage holds it): nothing to write */
+	if (file_holds(path, sb.buf, sb.len)) {
+		sb_free(&sb);
+		return 0;
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
 		sb_free(&sb);

@@ -161,3 +161,20 @@ EOF
 	wait_for_state app failed
 	[[ "$(svc_get app error)" == *limited* ]]
 }
+
+@test "[system] root outside a machine: ignored with a warning, nothing moves, the services run" {
+	write_manifest <<EOF2
+[system]
+root = LABEL=root
+device_timeout = 1s
+
+[service.good]
+isolate = no
+exec = $NHELPER sleep 100
+EOF2
+	nuc_start
+	wait_for_state good ready
+	grep -q 'root = LABEL=root: only PID 1 of a machine moves into a root; ignored' "$LOG"
+	refute grep -q 'boot stopped' "$LOG"
+	[ "$(ctl status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["boot"]["root"])')" = None ]
+}

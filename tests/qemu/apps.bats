@@ -41,6 +41,11 @@ teardown_file() {
 }
 teardown() { qt_teardown; }
 
+# json_field JSON EXPR: print(EXPR) with s = the parsed JSON
+json_field() {
+	python3 -c 'import json, sys; s = json.loads(sys.argv[1]); print(*('"$2"',))' "$1"
+}
+
 redis_boot() {
 	qt_free_port
 	export PORT
@@ -75,10 +80,94 @@ redis_boot() {
 
 	# a disk with a file system is never formatted again: mounted as it is
 	redis_boot
-	! grep -q 'is blank' "$VM/console.log"
+	refute grep -q 'is blank' "$VM/console.log"
 	run redis-cli -h 127.0.0.1 -p "$PORT" GET greeting
 	[ "$output" = "kept across a reboot" ]
 	vm_poweroff 60
+}
+
+@test "apps: --root-image: redis from a read-only erofs root beside a small initramfs, its blank disk formatted, a key across a reboot" {
+	sed -e 's/^hostname = redis-box$/hostname = redis-box\nroot = LABEL=root/' \
+		-e 's|^what = /dev/vda$|what = /dev/vdb|' \
+		-e 's|^gateway = 10.0.2.2$|gateway = 10.0.2.2\ndns = 10.0.2.3|' "$QT_DIR/redis.ini" >"$QT_DIR/redis-root.ini"
+	grep -q '^root = LABEL=root$' "$QT_DIR/redis-root.ini"
+	qt_image redis-root "$QT_DIR/redis-root.ini" -p redis-server --offline \
+		--root-image "$QT_DIR/redis-root.img"
+	grep -q 'the root, erofs, .* found by \[system\] root = LABEL=root' "$QT_DIR/redis-root.mkimage.log"
+	blkid "$QT_DIR/redis-root.img" | grep -q 'LABEL="root" .*TYPE="erofs"'
+	# the initramfs holds what finds the root, not redis
+	zcat "$IMG" | cpio -t --quiet >"$QT_DIR/boot.list"
+	grep -qx sbin/nucleus-init "$QT_DIR/boot.list"
+	grep -q '^lib/modules/.*/erofs.ko$' "$QT_DIR/boot.list"
+	refute grep -q redis "$QT_DIR/boot.list"
+	[ "$(stat -c %s "$IMG")" -lt $((3 * 1024 * 1024)) ]
+	# the same inputs, the same bytes: the root image too
+	"$QT_ROOT/image/mkimage" -m "$QT_DIR/redis-root.ini" -o "$QT_DIR/again.cpio.gz" \
+		-p redis-server --offline --root-image "$QT_DIR/again.img" >/dev/null
+	cmp "$IMG" "$QT_DIR/again.cpio.gz"
+	cmp "$QT_DIR/redis-root.img" "$QT_DIR/again.img"
+
+	truncate -s 64M "$QT_DIR/data-root.img"
+	qt_free_port
+	qt_boot redis-root --root "$QT_DIR/redis-root.img" -d "$QT_DIR/data-root.img" -p "$PORT:6379"
+	run vm_wait_for -t 90 redis
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q 'root: LABEL=root (/dev/vda, erofs) mounted read-only and moved into' "$VM/console.log"
+	grep -q '\[mount.data\]: /dev/vdb is blank' "$VM/console.log"
+	run json_field "$(vm_status_json)" 's["boot"]["root"]["device"], s["boot"]["root"]["type"], s["boot"]["root"]["error"]'
+	[ "$output" = "/dev/vda erofs None" ]
+	run vm_succeed redis id -un
+	[ "$output" = redis ]
+	# the root is read-only, so mkimage wrote the resolv.conf stage 1 would have
+	refute grep -q 'dns not written' "$VM/console.log"
+	run vm_succeed redis cat /etc/resolv.conf
+	[[ $output == *"nameserver 10.0.2.3"* ]]
+	# the service's / is the image (read-only): redis-server is there, not in the initramfs
+	run vm_succeed redis sh -c 'test -x /usr/bin/redis-server && ! touch /usr/x 2>/dev/null && echo ro'
+	[ "$output" = ro ]
+	run redis-cli -h 127.0.0.1 -p "$PORT" SET greeting "kept on a root image"
+	[ "$output" = OK ]
+	vm_poweroff 60
+	[ "$VM_STATUS" -eq 0 ]
+
+	qt_boot redis-root --root "$QT_DIR/redis-root.img" -d "$QT_DIR/data-root.img" -p "$PORT:6379"
+	run vm_wait_for -t 90 redis
+	[ "$status" -eq 0 ]
+	refute grep -q 'is blank' "$VM/console.log"
+	run redis-cli -h 127.0.0.1 -p "$PORT" GET greeting
+	[ "$output" = "kept on a root image" ]
+	vm_poweroff 60
+}
+
+@test "apps: a root image that never comes: the error names it after device_timeout, no service starts, the guest still answers and powers off" {
+	cat >"$QT_DIR/noroot.ini" <<-'INI'
+		[system]
+		root = LABEL=nowhere
+		device_timeout = 1s
+
+		[service.sleeper]
+		exec = /bin/sleep 1000
+	INI
+	# squashfs has no label: refused, naming why
+	run "$QT_ROOT/image/mkimage" -m "$QT_DIR/noroot.ini" -o "$QT_DIR/x.cpio.gz" \
+		--root-image "$QT_DIR/x.img" --root-fs squashfs
+	[ "$status" -ne 0 ]
+	[[ $output == *"squashfs has no label or UUID"* ]]
+	qt_image noroot "$QT_DIR/noroot.ini" --root-image "$QT_DIR/noroot.img"
+	blkid "$QT_DIR/noroot.img" | grep -q 'LABEL="nowhere"'
+	# booted without its root disk
+	qt_boot noroot
+	for _ in $(seq 1 100); do
+		grep -q 'boot stopped' "$VM/console.log" && break
+		sleep 0.2
+	done
+	grep -q 'root LABEL=nowhere: device: LABEL=nowhere did not appear within device_timeout (1000ms); boot stopped' "$VM/console.log"
+	run json_field "$(vm_status_json)" 's["boot"]["root"]["error"], s["services"][0]["state"], s["services"][0]["pid"]'
+	[[ $output == *"did not appear within device_timeout"*" None" ]]
+	[[ $output != *" running "* ]]
+	vm_poweroff 60
+	[ "$VM_STATUS" -eq 0 ]
 }
 
 @test "apps: -b a program built here, with a library the image would not hold otherwise" {

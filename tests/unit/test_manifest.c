@@ -1332,8 +1332,9 @@ static void test_system(void **state)
 	m = load_ok("[system]\nhostname = box\nmodules = virtio_net e1000\nlog_level = debug\n"
 		    "runtime_dir = /run/n\nshutdown_timeout = 30s\non_empty = poweroff\n"
 		    "watchdog = /dev/watchdog\nwatchdog_interval = 5s\ncoldplug = no\n"
-		    "device_timeout = 90s\n");
+		    "device_timeout = 90s\nroot = LABEL=root\n");
 	assert_false(m->sys_invalid);
+	assert_string_equal(m->sys.root, "LABEL=root");
 	assert_false(m->sys.coldplug);
 	assert_true(m->sys.device_timeout_ms == 90000);
 	assert_string_equal(m->sys.hostname, "box");
@@ -1358,6 +1359,11 @@ static void test_system(void **state)
 		"modules = a/b",
 		"coldplug = maybe",
 		"device_timeout = forever",
+		"root = /srv/root",
+		"root = LABEL=",
+		"root = UUID=not-hex",
+		"root = /dev/",
+		"root = host",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char t[256];
@@ -1462,10 +1468,12 @@ static void test_mount_sections(void **state)
 	assert_string_equal(m->mounts[0].where, "/data/www");
 	assert_string_equal(m->mounts[1].where, "/");
 	manifest_free(m);
-	for (const char *const *w = (const char *const[]){"/data/../etc", "/data/.", NULL}; *w; w++) {
+	for (const char *const *w = (const char *const[]){"/data/../etc", "/data/.", NULL}; *w;
+	     w++) {
 		char text[128];
 
-		snprintf(text, sizeof(text), "[mount.x]\nwhat = tmpfs\nwhere = %s\ntype = tmpfs\n", *w);
+		snprintf(text, sizeof(text), "[mount.x]\nwhat = tmpfs\nwhere = %s\ntype = tmpfs\n",
+			 *w);
 		manifest_free(load_one_error(text, 3, "without . or .."));
 	}
 
