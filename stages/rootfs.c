@@ -367,27 +367,47 @@ static void root_undo(void)
 	umount2(SYSROOT, MNT_DETACH);
 }
 
-/* The initramfs's files go (their RAM with them), then SYSROOT becomes "/". */
+/*
+ * SYSROOT becomes "/"; then the initramfs's files go (their RAM with them),
+ * reached through @old, its root opened before: nothing else can reach it.
+ */
 static int root_enter(struct nerr *e)
 {
 	struct statfs sf;
-	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int old = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), kept;
 
-	if (fd >= 0 && fstatfs(fd, &sf) == 0 &&
+	if (chdir(SYSROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
+		nerr_set(e, "switch", errno, "move %s onto /: %s", SYSROOT, strerror(errno));
+		if (chdir("/") < 0)
+			log_warn("root: chdir /: %s", strerror(errno));
+		if (old >= 0)
+			close(old);
+		return -e->err;
+	}
+	/* the move is done: from here on the image is the root whatever follows */
+	if (chroot(".") < 0 || chdir("/") < 0)
+		log_err("root: chroot into the moved root: %s", strerror(errno));
+	if (old >= 0 && fstatfs(old, &sf) == 0 &&
 	    (sf.f_type == (typeof(sf.f_type))RAMFS_MAGIC ||
 	     sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC)) {
-		int kept = rootfs_empty(fd);
-
+		kept = rootfs_empty(old);
 		if (kept)
 			log_debug("root: %d entries of the initramfs stayed", kept);
 	}
-	if (fd >= 0)
-		close(fd);
-	if (chdir(SYSROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0)
-		return nerr_set(e, "switch", errno, "make %s the root: %s", SYSROOT,
-				strerror(errno));
+	if (old >= 0)
+		close(old);
 	return 0;
+}
+
+static void root_move_back(void)
+{
+	for (size_t i = ARRAY_SIZE(moved); i-- > 0;) {
+		char from[64];
+
+		snprintf(from, sizeof(from), SYSROOT "%s", moved[i]);
+		if (mount(from, moved[i], NULL, MS_MOVE, NULL) < 0)
+			log_err("root: moving %s back: %s", moved[i], strerror(errno));
+	}
 }
 
 static int root_steps(struct supervisor *s, struct sup_devices *d, struct nerr *e)
@@ -405,11 +425,11 @@ static int root_steps(struct supervisor *s, struct sup_devices *d, struct nerr *
 		r = root_writable(s->m, e);
 	if (!r)
 		r = root_move_api(e);
-	if (r) {
+	if (!r && (r = root_enter(e)))
+		root_move_back();
+	if (r)
 		root_undo();
-		return r;
-	}
-	return root_enter(e);
+	return r;
 }
 
 int rootfs_switch(struct supervisor *s)
