@@ -193,7 +193,17 @@ redis_boot() {
 		what = LABEL=disk0
 		where = /scratch
 		type = ext4
+
+		; a disk that holds another file system: never formatted, whatever mkfs says
+		[mount.keep]
+		what = /dev/vdb
+		where = /keep
+		type = ext4
+		mkfs = ext4
+		required = no
 	INI
+	truncate -s 8M "$QT_DIR/keep.img"
+	mkfs.vfat -n KEEPME "$QT_DIR/keep.img" >/dev/null
 	# an isolated service sees /usr, not /opt: mkimage says so
 	run "$QT_ROOT/image/mkimage" -m "$QT_DIR/prog.ini" -o "$QT_DIR/x.cpio.gz" -b "$d/bin/greet:/opt/greet"
 	[ "$status" -ne 0 ]
@@ -201,16 +211,20 @@ redis_boot() {
 	# the program's $ORIGIN runpath is kept: its library goes beside it
 	qt_image prog "$QT_DIR/prog.ini" -b "$d/bin/greet"
 	grep -q 'library /usr/local/lib/libgreet.so.1' "$QT_DIR/prog.mkimage.log"
-	qt_boot prog -d new:16M:ext4
+	qt_boot prog -d new:16M:ext4 -d "$QT_DIR/keep.img"
 	run vm_wait_for -t 60 greet
 	[ "$status" -eq 0 ]
 	grep -q 'mounted LABEL=disk0 (/dev/vda) on /scratch' "$VM/console.log"
+	wait_console '\[mount.keep\]: mount /dev/vdb on /keep \(ext4\)' 10
+	refute grep -q 'vdb is blank' "$VM/console.log"
 	for _ in $(seq 1 50); do
 		vm_ctl logs greet | grep -q 'hello from libgreet' && break
 		sleep 0.2
 	done
 	vm_ctl logs greet | grep -q 'hello from libgreet'
 	vm_poweroff 60
+	# the vfat disk is as it was
+	blkid "$QT_DIR/keep.img" | grep -q 'LABEL="KEEPME" .*TYPE="vfat"'
 }
 
 @test "apps: mkimage refuses an unknown package, an exec not in the image, a dangling -f link; same bytes twice" {
