@@ -3,7 +3,7 @@
  * control.c - the commands of the control protocol, whatever stream they
  * came over (ctl_link.c): one-shot ones answer at once; start, stop and
  * restart once the service settles (unless --no-block); `wait` once every
- * name is in its state; `events` follows the bus; `exec` is ctl_exec.c's.
+ * name is in its state; `events` follows the bus; `exec` is ctl_exec.c's, `logs` ctl_logs.c's.
  * Every wait is a state change or a timer: nothing polls.
  */
 #include "ctl_int.h"
@@ -86,17 +86,13 @@ static int cmd_service(struct ctl_chan *ch, char **w, int n, bool no_block, stru
 	int r, code;
 
 	if (n != 2) {
-		sb_puts(out, "usage: start|stop|restart|logs NAME\n");
+		sb_puts(out, "usage: start|stop|restart NAME\n");
 		return 2;
 	}
 	svc = sup_find(ctl_sup, w[1]);
 	if (!svc || svc->removed) {
 		sb_printf(out, "%s: no service named '%s'\n", w[0], w[1]);
 		return 1;
-	}
-	if (w[0][0] == 'l') {
-		logring_dump(&svc->ring, out);
-		return 0;
 	}
 	if (!strcmp(w[0], "start"))
 		r = svc_cmd_start(svc);
@@ -411,9 +407,10 @@ static int dispatch(struct ctl_chan *ch, char **w, int n, struct strbuf *out)
 		return sup_reload(ctl_sup, out) ? 1 : 0;
 	if (!strcmp(w[0], "poweroff") || !strcmp(w[0], "reboot") || !strcmp(w[0], "halt"))
 		return cmd_power(w, out);
-	if (!strcmp(w[0], "start") || !strcmp(w[0], "stop") || !strcmp(w[0], "restart") ||
-	    !strcmp(w[0], "logs"))
+	if (!strcmp(w[0], "start") || !strcmp(w[0], "stop") || !strcmp(w[0], "restart"))
 		return cmd_service(ch, w, n, no_block, out);
+	if (!strcmp(w[0], "logs"))
+		return logs_open(ch, w, n, out);
 	if (!strcmp(w[0], "wait"))
 		return cmd_wait(ch, w, n, out);
 	if (!strcmp(w[0], "events"))
@@ -448,6 +445,8 @@ void ctl_abandon(struct ctl_chan *ch)
 		wait_free(ch);
 	else if (ch->kind == CH_EXEC)
 		exec_abandon(ch);
+	else if (ch->kind == CH_LOGS)
+		logs_abandon(ch);
 }
 
 void ctl_drained(struct ctl_chan *ch)
@@ -456,6 +455,8 @@ void ctl_drained(struct ctl_chan *ch)
 		events_say_dropped(ch);
 	else if (ch->kind == CH_EXEC)
 		exec_drained(ch);
+	else if (ch->kind == CH_LOGS)
+		logs_drained(ch);
 }
 
 /* Every state change: the sessions waiting for one may be answered. */
@@ -480,4 +481,5 @@ void ctl_watch(struct supervisor *s)
 {
 	sup_watch(s, on_change, NULL);
 	events_listen(on_event, NULL);
+	logs_watch();
 }

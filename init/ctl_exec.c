@@ -433,7 +433,7 @@ static pid_t exec_spawn(struct ctl_exec *ex, struct service *svc, const struct e
 			       .cols = rq->cols,
 			       .env = rq->env,
 			       .step = "exec"};
-	struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1};
+	struct spawn_io io = {.log_fd = -1, .err_fd = -1, .console_fd = -1, .ready_fd = -1};
 	pid_t pid;
 
 	if (r)

@@ -27,6 +27,7 @@
 
 struct ctl_link;
 struct ctl_exec;
+struct ctl_logs;
 struct ctl_wait;
 
 enum chan_kind {
@@ -35,6 +36,7 @@ enum chan_kind {
 	CH_WAIT,   /* `wait`: answered once every name is in its state */
 	CH_EVENTS, /* `events`: until the client closes it */
 	CH_EXEC,   /* `exec`: stdio both ways, then the exit code */
+	CH_LOGS,   /* `logs -f`: until the client closes it */
 };
 
 struct ctl_chan {
@@ -43,9 +45,10 @@ struct ctl_chan {
 	enum chan_kind kind;
 	struct service *svc; /* CH_SETTLE */
 	int settle_kind;     /* WAIT_START or WAIT_STOP */
-	uint64_t dropped;    /* CH_EVENTS: lines lost to a full queue, not told yet */
+	uint64_t dropped;    /* CH_EVENTS, CH_LOGS: lines lost to a full queue, not told yet */
 	struct ctl_wait *wait;
 	struct ctl_exec *exec;
+	struct ctl_logs *logs;
 };
 
 struct ctl_link {
@@ -110,5 +113,14 @@ void exec_open(struct ctl_chan *ch, char **w, int n);
 void exec_input(struct ctl_chan *ch, const struct frame *f);
 void exec_abandon(struct ctl_chan *ch);
 void exec_drained(struct ctl_chan *ch);
+
+/* ---- ctl_logs.c ---- */
+
+/* `logs [-f] [-n N] [--since DUR] [--json] [NAME...]`: an exit code, or -1 (following). */
+int logs_open(struct ctl_chan *ch, char **w, int n, struct strbuf *out);
+void logs_abandon(struct ctl_chan *ch);
+void logs_drained(struct ctl_chan *ch);
+/* Follows the records: ctl_watch() calls it. */
+void logs_watch(void);
 
 #endif

@@ -341,7 +341,8 @@ static int console_setup(const struct run_plan *p, struct nerr *e)
 static void __attribute__((noreturn)) run_command(const struct run_plan *p)
 {
 	struct svc_conf c;
-	struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1, .cgroup_fd = -1};
+	struct spawn_io io = {
+		.log_fd = -1, .err_fd = -1, .console_fd = -1, .ready_fd = -1, .cgroup_fd = -1};
 	struct nerr e = {0};
 	char **envp = p->envp;
 	int err;

@@ -7,6 +7,7 @@
  */
 #include "log.h"
 #include "loop.h"
+#include "records.h"
 
 #include <sys/epoll.h>
 
@@ -247,6 +248,13 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
+	/* the record holds the message as said: no "nucleus-init: " prefix */
+	{
+		int at = k + (int)strlen("nucleus-init: ");
+
+		records_add(records_nucleus(), "nucleus", REC_NUCLEUS, level, buf + at,
+			    (size_t)(n - at));
+	}
 	buf[n++] = '\n';
 	if (kmsg_fd >= 0) {
 		if (write(kmsg_fd, buf, (size_t)n - 1) >= 0)

@@ -6,6 +6,7 @@
  */
 #include "container.h"
 #include "inside.h"
+#include "records.h"
 #include "isolate/hide.h"
 #include "isolate/ns.h"
 #include "control.h"
@@ -316,6 +317,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 		boot_ms = (uint64_t)bt.tv_sec * 1000 + (uint64_t)bt.tv_nsec / 1000000;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	records_start();
 	mode = pick_mode();
 	if (mode == MODE_MACHINE) {
 		umask(022);

@@ -83,6 +83,7 @@ struct svc_conf {
 	char **env; /* KEY=VALUE items */
 	char *env_file;
 	struct output out, err;
+	uint64_t log_ring; /* bytes of its records; 0: [system] log_ring */
 
 	/* order and restart */
 	char **after, **requires;
@@ -166,6 +167,7 @@ struct sys_conf {
 	char *control_port;	    /* virtio-serial port name; NULL: the default, "none": off */
 	bool exec;		    /* `nucleusctl exec` allowed */
 	char *root; /* the root image stage 1 moves into (LABEL=, UUID=, /dev/...), or NULL */
+	uint64_t log_ring; /* bytes of records kept per service */
 };
 
 #define DEFAULT_CONTROL_PORT "org.nucleus.ctl"

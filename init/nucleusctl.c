@@ -31,7 +31,10 @@ static void ctl_usage(FILE *fp)
 	      "  start NAME               start, wait until ready (or failed)\n"
 	      "  stop NAME                stop, wait until stopped\n"
 	      "  restart NAME             stop then start\n"
-	      "  logs NAME                recent captured output\n"
+	      "  logs [-f] [-n N] [--since DUR] [--json] [NAME...]\n"
+	      "                           the records of the services named (all without\n"
+	      "                           a name; also nucleus and kernel) in time order;\n"
+	      "                           -f follows, -n the last N, --json JSON lines\n"
 	      "  reload                   re-read the manifest\n"
 	      "  events [--replay]        follow state, health, boot and shutdown events\n"
 	      "                           (JSON lines); --replay: the last 64 first\n"
@@ -43,7 +46,8 @@ static void ctl_usage(FILE *fp)
 	      "                           stdio forwarded; -t: a terminal; exit status is CMD's\n"
 	      "                           (128+N for signal N), 125 if it could not start\n"
 	      "  poweroff | reboot | halt shut the system down\n"
-	      "  version                  the version of the running nucleus-init\n"
+	      "  version                  this nucleusctl's version, and the running\n"
+	      "                           nucleus-init's (exit 3 when none answers)\n"
 	      "  mux PORT_SOCKET LISTEN_SOCKET\n"
 	      "                           share a guest's control port (its host socket) among\n"
 	      "                           many clients, which --connect LISTEN_SOCKET\n"
@@ -322,6 +326,11 @@ static int session(const char *path, char **w, int n)
 	if (request(&c, w, n, &req)) {
 		sb_free(&req);
 		return 2;
+	}
+	/* the client's own version first: it is known even when no server answers */
+	if (!strcmp(w[0], "version") && n == 1) {
+		printf("nucleusctl %s\n", NUCLEUS_VERSION);
+		fflush(stdout);
 	}
 	c.fd = connect_to(path);
 	if (c.fd < 0) {

@@ -203,68 +203,6 @@ void svc_kill_group(struct service *svc, int sig)
 		cg_kill(svc->conf->name);
 }
 
-/* ---- output capture ---- */
-
-static void emit_line(void *arg, const char *line, size_t n)
-{
-	struct service *svc = arg;
-	char buf[LINEBUF_SIZE + 80];
-	int k = snprintf(buf, sizeof(buf), "%s: ", svc->conf->name);
-
-	if (k < 0 || (size_t)k >= sizeof(buf) - n - 1)
-		return;
-	memcpy(buf + k, line, n);
-	buf[k + (int)n] = '\n';
-	log_console_write(buf, (size_t)k + n + 1);
-	logring_add(&svc->ring, line, n);
-}
-
-static void on_log(struct loop *l, int fd, uint32_t ev, void *arg)
-{
-	struct service *svc = arg;
-	char buf[4096];
-
-	(void)l;
-	(void)ev;
-	/* A few reads per wakeup keep one chatty service from starving the loop. */
-	for (int i = 0; i < 4; i++) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		linebuf_feed(&svc->lb, buf, (size_t)n, emit_line, svc);
-	}
-}
-
-/* The main process is gone: what it wrote last, even without a newline. */
-static void drain_log(struct service *svc)
-{
-	if (svc->log_rd < 0)
-		return;
-	on_log(svc->sup->loop, svc->log_rd, EPOLLIN, svc);
-	linebuf_flush(&svc->lb, emit_line, svc);
-}
-
-static int log_pipe(struct service *svc)
-{
-	int p[2];
-
-	if (svc->log_rd >= 0)
-		return 0;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	/* The child's end blocks: a service writing faster than we read waits. */
-	fcntl(p[1], F_SETFL, 0);
-	if (loop_add_fd(svc->sup->loop, p[0], EPOLLIN, on_log, svc)) {
-		close(p[0]);
-		close(p[1]);
-		return -ENOMEM;
-	}
-	svc->log_rd = p[0];
-	svc->log_wr = p[1];
-	return 0;
-}
-
 /* ---- starting ---- */
 
 static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
@@ -398,8 +336,7 @@ static void spawn_fds(struct service *svc, struct spawn_io *io)
 	struct nerr e = {0};
 	int r;
 
-	if ((c->out.kind == OUT_LOG || c->err.kind == OUT_LOG) && log_pipe(svc) == 0)
-		io->log_fd = svc->log_wr;
+	svc_output_open(svc, io);
 	if (c->ready.kind == PROBE_FD && probe_fd_pipe(&svc->probe, &io->ready_fd) == 0)
 		io->ready_fdnum = c->ready.fd;
 	if (c->ready.kind == PROBE_NOTIFY || c->watchdog_ms) {
@@ -455,7 +392,8 @@ static void spawned(struct service *svc, const struct spawn_out *out)
 static void spawn_now(struct service *svc)
 {
 	struct supervisor *s = svc->sup;
-	struct spawn_io io = {.log_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1};
+	struct spawn_io io = {
+		.log_fd = -1, .err_fd = -1, .console_fd = log_console_fd(), .ready_fd = -1};
 	struct spawn_out out = {.pid = -1, .status_fd = -1, .report_fd = -1};
 	struct nerr e = {0};
 	uint64_t t0;
@@ -717,8 +655,11 @@ void svc_handle(struct service *svc, enum svc_event ev)
 		break;
 	case EV_EXIT:
 		svc->exit_fresh = true;
+		/* what a run said of itself ends with it */
+		free(svc->status_text);
+		svc->status_text = NULL;
 		drain_report(svc);
-		drain_log(svc);
+		svc_output_drain(svc);
 		/* whatever is left of its process group, and of its cgroup, goes with it */
 		if (svc->last_pid > 0)
 			kill(-svc->last_pid, SIGKILL);
@@ -807,7 +748,7 @@ static void probe_said_unhealthy(void *owner, const char *why)
 static pid_t probe_spawn(void *owner, char *const *argv, int *report_fd, struct nerr *e)
 {
 	struct service *svc = owner;
-	struct spawn_io io = {.log_fd = -1, .console_fd = -1, .ready_fd = -1};
+	struct spawn_io io = {.log_fd = -1, .err_fd = -1, .console_fd = -1, .ready_fd = -1};
 
 	svc_spawn_io(svc, &io);
 	return spawn_probe(svc->conf, &io, svc->pid, argv, report_fd, e);
@@ -895,7 +836,8 @@ void svc_init(struct service *svc, struct supervisor *s, struct svc_conf *c)
 	svc->sup = s;
 	svc->conf = c;
 	svc->state = ST_STOPPED;
-	svc->report_fd = svc->log_rd = svc->log_wr = -1;
+	svc->report_fd = -1;
+	svc->out[0].rd = svc->out[0].wr = svc->out[1].rd = svc->out[1].wr = -1;
 	svc->status_fd = svc->netns_fd = -1;
 	svc->cg_fd = svc->cg_events_fd = svc->cg_mem_fd = -1;
 	svc->since_ms = now_ms() - s->start_ms;

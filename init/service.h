@@ -21,6 +21,7 @@
 #include "net/bridge.h"
 #include "notify.h"
 #include "probe.h"
+#include "records.h"
 
 #include <sys/types.h>
 
@@ -105,10 +106,13 @@ struct service {
 	struct prober probe; /* readiness, health (probe.health) and the watchdog */
 	struct notifier notify;
 
-	/* output capture: one pipe, kept for the service's lifetime */
-	int log_rd, log_wr;
-	struct linebuf lb;
-	struct logring ring;
+	/* output capture (svc_output.c): stdout's and stderr's pipes, kept for
+	 * the service's lifetime, and its records */
+	struct svc_pipe {
+		int rd, wr;
+		struct linebuf lb;
+	} out[2];
+	struct recring rec;
 };
 
 /* The parts of stage 1 the boot timeline accounts for (boot_phase_name()). */

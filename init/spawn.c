@@ -168,7 +168,7 @@ static int open_output(const struct output *o, int target, const struct spawn_io
 
 	switch (o->kind) {
 	case OUT_LOG:
-		fd = io->log_fd;
+		fd = target == 1 ? io->log_fd : io->err_fd;
 		break;
 	case OUT_CONSOLE:
 		fd = io->console_fd;
@@ -475,8 +475,8 @@ static void __attribute__((noreturn)) become_ns_init(struct child *ch, pid_t svc
 	}
 	close(pp[1]);
 	{
-		int fds[] = {null,	    null,	   null,  ch->status_fd,
-			     pp[0],	    inside_self_fd(), ch->report_fd, ready};
+		int fds[] = {null,	    null, null, ch->status_fd, pp[0], inside_self_fd(),
+			     ch->report_fd, ready};
 
 		r = fds_arrange(fds, (int)ARRAY_SIZE(fds));
 	}

@@ -23,7 +23,8 @@ struct spawn_report {
 };
 
 struct spawn_io {
-	int log_fd;		   /* write end of the service's log pipe, or -1 */
+	int log_fd;		   /* write end of the service's stdout pipe, or -1 */
+	int err_fd;		   /* and of its stderr pipe */
 	int console_fd;		   /* where `console` output goes */
 	int ready_fd;		   /* fd:N readiness: our pipe end to give as N, or -1 */
 	int ready_fdnum;	   /* N */

@@ -96,9 +96,30 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		} else {
 			sb_puts(sb, ", \"address\": null");
 		}
-		sb_puts(sb, "}");
+		sb_printf(sb, ", \"log_lines\": %llu, \"log_lost\": %llu}",
+			  (unsigned long long)svc->rec.lines, (unsigned long long)svc->rec.lost);
 	}
 	sb_puts(sb, "]}\n");
+}
+
+/* The sd_notify STATUS= text in its column: "-" for none, cut at 24 with "...". */
+static void status_cell(const char *text, char *out, size_t size)
+{
+	size_t n;
+
+	if (!text || !*text) {
+		snprintf(out, size, "-");
+		return;
+	}
+	n = strlen(text);
+	if (n <= 24)
+		snprintf(out, size, "%s", text);
+	else
+		snprintf(out, size, "%.21s...", text);
+	/* a tab or newline from the service would break the table's lines */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 }
 
 void sup_status_table(struct supervisor *s, struct service *only, struct strbuf *sb)
@@ -119,11 +140,11 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 		devices_status_table(s, sb);
 		sb_puts(sb, "\n");
 	}
-	sb_printf(sb, "%-20s %-9s %7s %8s %-9s %-9s %9s  %s\n", "NAME", "STATE", "PID", "RESTARTS",
-		  "EXIT", "HEALTH", "SINCE", "ERROR");
+	sb_printf(sb, "%-20s %-9s %7s %8s %-9s %-9s %9s  %-24s  %s\n", "NAME", "STATE", "PID",
+		  "RESTARTS", "EXIT", "HEALTH", "SINCE", "STATUS", "ERROR");
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];
-		char pid[16] = "-", ex[24] = "-", since[24];
+		char pid[16] = "-", ex[24] = "-", since[24], st[32];
 		uint64_t ago = (now - svc->since_ms) / 1000;
 
 		if (only && svc != only)
@@ -143,10 +164,9 @@ void sup_status_table(struct supervisor *s, struct service *only, struct strbuf 
 			snprintf(since, sizeof(since), "%llum ago", (unsigned long long)ago / 60);
 		else
 			snprintf(since, sizeof(since), "%lluh ago", (unsigned long long)ago / 3600);
-		sb_printf(sb, "%-20s %-9s %7s %8u %-9s %-9s %9s  %s%s%s\n", svc->conf->name,
+		status_cell(svc->status_text, st, sizeof(st));
+		sb_printf(sb, "%-20s %-9s %7s %8u %-9s %-9s %9s  %-24s  %s\n", svc->conf->name,
 			  svc_state_name(svc->state), pid, svc->restarts, ex,
-			  health_name(svc->probe.health), since, svc->error[0] ? svc->error : "",
-			  svc->status_text && svc->error[0] ? " | " : "",
-			  svc->status_text ? svc->status_text : "");
+			  health_name(svc->probe.health), since, st, svc->error);
 	}
 }

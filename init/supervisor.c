@@ -57,11 +57,7 @@ static void svc_free(struct supervisor *s, struct service *svc)
 	probe_stop(&svc->probe);
 	notifier_close(&svc->notify);
 	loop_cancel(s->loop, &svc->timer);
-	if (svc->log_rd >= 0) {
-		loop_del_fd(s->loop, svc->log_rd);
-		close(svc->log_rd);
-		close(svc->log_wr);
-	}
+	svc_output_close(svc);
 	if (svc->report_fd >= 0) {
 		loop_del_fd(s->loop, svc->report_fd);
 		close(svc->report_fd);
@@ -74,7 +70,6 @@ static void svc_free(struct supervisor *s, struct service *svc)
 		cg_remove(svc->conf->name);
 	}
 	sc_prog_free(&svc->sc);
-	logring_free(&svc->ring);
 	svc_conf_free(svc->conf);
 	svc_conf_free(svc->next_conf);
 	free(svc->status_text);

@@ -34,6 +34,15 @@ void svc_begin_stop(struct service *svc);
 /* Sets up a service's fields; the supervisor adds it to its list. */
 void svc_init(struct service *svc, struct supervisor *s, struct svc_conf *c);
 
+/* ---- svc_output.c: captured output ---- */
+
+/* The pipes @io's stdout and stderr need (made once, then reused), the ring's size. */
+struct spawn_io;
+void svc_output_open(struct service *svc, struct spawn_io *io);
+/* The run ended: what is left in the pipes, a last line without its newline too. */
+void svc_output_drain(struct service *svc);
+void svc_output_close(struct service *svc);
+
 /* ---- supervisor.c ---- */
 
 /* A service changed: the watchers hear of it, and sup_settle() runs again. */

@@ -133,6 +133,8 @@ int mf_abs_path(char **dst, const char *v, const char **why);
 int mf_dur(uint64_t *dst, const char *v, const char **why);
 int mf_bool(bool *dst, const char *v, const char **why);
 int mf_size(uint64_t *dst, const char *v, const char **why);
+/* A log ring's size: RECRING_MIN to RECRING_MAX bytes (records.h). */
+int mf_ring_size(uint64_t *dst, const char *v, const char **why);
 int mf_power(enum power_action *dst, const char *v, bool allow_stay, const char **why);
 int mf_parse_port(const char *s, uint16_t *port);
 void mf_probe_free(struct probe *p);

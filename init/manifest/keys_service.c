@@ -75,6 +75,7 @@ static int v_groups(struct loader *L, void *obj, const char *v, const char **why
 }
 
 FIELD_KEY(v_workdir, mf_abs_path, workdir)
+FIELD_KEY(v_log_ring, mf_ring_size, log_ring)
 
 FIELD_KEY(v_env_file, mf_abs_path, env_file)
 
@@ -279,6 +280,7 @@ static const struct key_def svc_keys[] = {
 	{"env_file", v_env_file, 0, false},
 	{"stdout", v_stdout, 0, false},
 	{"stderr", v_stderr, 0, false},
+	{"log_ring", v_log_ring, 0, false},
 	{"after", v_after, 0, true},
 	{"requires", v_requires, 0, true},
 	{"restart", v_restart, 0, false},

@@ -5,6 +5,7 @@
  */
 #include "manifest/internal.h"
 #include "log.h"
+#include "records.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ void mf_sys_defaults(struct sys_conf *s)
 	s->coldplug = true;
 	s->device_timeout_ms = 10000;
 	s->exec = true;
+	s->log_ring = RECRING_DEFAULT;
 }
 
 /* ---- [system] keys ---- */
@@ -161,6 +163,13 @@ static int y_root(struct loader *L, void *obj, const char *v, const char **why)
 	return mf_put_str(&c->root, v);
 }
 
+static int y_log_ring(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_ring_size(&c->log_ring, v, why);
+}
+
 static const struct key_def sys_keys[] = {
 	{"hostname", y_hostname, 0, false},
 	{"modules", y_modules, 0, true},
@@ -175,6 +184,7 @@ static const struct key_def sys_keys[] = {
 	{"control_port", y_control_port, 0, false},
 	{"exec", y_exec, 0, false},
 	{"root", y_root, 0, false},
+	{"log_ring", y_log_ring, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};

@@ -5,6 +5,7 @@
  * the refused volume paths) and the key table walk of pass 2.
  */
 #include "manifest/internal.h"
+#include "records.h"
 #include "isolate/path.h"
 
 #include <arpa/inet.h>
@@ -411,6 +412,15 @@ const char *volume_dest_refused(const char *dst)
 		if (path_under(n, reserved[i]))
 			return reserved[i];
 	return NULL;
+}
+
+int mf_ring_size(uint64_t *dst, const char *v, const char **why)
+{
+	if (parse_size(v, dst) || *dst < RECRING_MIN || *dst > RECRING_MAX) {
+		*why = "expected a size from 4K to 64M, such as 16K";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int mf_size(uint64_t *dst, const char *v, const char **why)

@@ -39,8 +39,8 @@ json_keys() {
 	[ "$status" -eq 0 ]
 	echo "$output"
 	# one JSON object: starts with uptime_ms, ends with the services array
-	# (the contract's service keys plus the cgroup accounting of issue 6 and
-	# the bridge address of issue 7;
+	# (the contract's service keys plus the record counters of issue 15, the
+	# cgroup accounting of issue 6 and the bridge address of issue 7;
 	# extra top-level ones such as boot timings come before "services")
 	[[ "$output" =~ ^\{\"uptime_ms\":\ [0-9]+, ]]
 	[[ "$output" == *'"services": ['* ]]
@@ -48,7 +48,7 @@ json_keys() {
 	# three service objects, each with exactly these keys
 	[ "$(grep -c '{"name": ' <<<"$output")" -eq 3 ]
 	want="name state pid restarts exit_status health since_ms status_text error"
-	want="$want memory_current memory_peak oom_kills cpu_usage_us tasks address"
+	want="$want memory_current memory_peak oom_kills cpu_usage_us tasks address log_lines log_lost"
 	for s in web job broken; do
 		j=$(svc_json "$s")
 		[ "$(json_keys "$j")" = "$want" ]
@@ -187,7 +187,7 @@ EOF
 	three_services
 	nuc_start
 	wait_for_state job exited
-	run ctl logs web
+	run svc_lines web
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	run ctl start job

@@ -11,7 +11,7 @@ setup_file() {
 	gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I"$NUC_ROOT/init" \
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-o "$NLTEST" "$NUC_ROOT/tests/helpers/nltest.c" "$NUC_ROOT/init/net/nl.c" \
-		"$NUC_ROOT/init/net/iface.c" "$NUC_ROOT/init/util.c" "$NUC_ROOT/init/log.c" "$NUC_ROOT/init/loop.c"
+		"$NUC_ROOT/init/net/iface.c" "$NUC_ROOT/init/util.c" "$NUC_ROOT/init/log.c" "$NUC_ROOT/init/records.c" "$NUC_ROOT/init/loop.c"
 	export NLTEST
 }
 

@@ -82,7 +82,7 @@ EOF
 	run ctl status --json flood
 	[ "$status" -eq 0 ]
 	wait_until 30 _flood_done
-	run ctl logs flood
+	run svc_lines flood
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = flooding-the-console-with-a-long-line-of-text ]
 }

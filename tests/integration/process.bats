@@ -9,7 +9,7 @@ teardown() { nuc_teardown; }
 
 # logs_have NAME TEXT: nucleusctl logs NAME holds a line equal to TEXT.
 logs_have() {
-	ctl logs "$1" | grep -qxF -- "$2"
+	svc_lines "$1" | grep -qxF -- "$2"
 }
 
 @test "a missing binary fails the service with exit 127 and the exec error" {
@@ -70,7 +70,7 @@ EOF
 	nuc_start
 	wait_for_state args exited
 	[ "$(svc_get args exit_status)" = 0 ]
-	run ctl logs args
+	run svc_lines args
 	echo "$output"
 	[ "$output" = "<two words>
 <single q>
@@ -121,7 +121,7 @@ user = nobody
 EOF
 	nuc_start
 	wait_for_state who exited
-	run ctl logs who
+	run svc_lines who
 	echo "$output"
 	[[ "$output" == *"uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"* ]]
 	[[ "$output" == *"home=/nonexistent"* ]]
@@ -145,10 +145,10 @@ EOF
 	nuc_start
 	wait_for_state named exited
 	wait_for_state numeric exited
-	run ctl logs named
+	run svc_lines named
 	echo "$output"
 	[[ "$output" == "uid=65534(nobody) gid=100(users) groups=100(users),65534(nogroup)" ]]
-	run ctl logs numeric
+	run svc_lines numeric
 	[ "$output" = 4321 ]
 }
 
@@ -161,7 +161,7 @@ exec = /usr/bin/id
 EOF
 	nuc_start
 	wait_for_state who exited
-	run ctl logs who
+	run svc_lines who
 	echo "$output"
 	[ "$output" = "uid=0(root) gid=0(root) groups=0(root)" ]
 }
@@ -190,8 +190,8 @@ EOF
 	nuc_start
 	wait_for_state wd exited
 	wait_for_state root exited
-	[ "$(ctl logs wd)" = "$T/work dir" ]
-	[ "$(ctl logs root)" = / ]
+	[ "$(svc_lines wd)" = "$T/work dir" ]
+	[ "$(svc_lines root)" = / ]
 	wait_for_state missing failed
 	[[ "$(svc_get missing error)" == *workdir* ]]
 	[[ "$(svc_get missing error)" == *"$T/nowhere"* ]]
@@ -208,7 +208,7 @@ env = FOO=bar 'SPACED=a b' EMPTY=
 EOF
 	LEAKME=1 nuc_start
 	wait_for_state env exited
-	run ctl logs env
+	run svc_lines env
 	echo "$output"
 	got=$(grep -v '^NOTIFY_SOCKET=' <<<"$output" | sort | tr '\n' '|')
 	[ "$got" = "EMPTY=|FOO=bar|HOME=/root|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|SPACED=a b|" ]
@@ -232,7 +232,7 @@ env = DELTA=4
 EOF
 	nuc_start
 	wait_for_state env exited
-	run ctl logs env
+	run svc_lines env
 	echo "$output"
 	logs_have env ALPHA=1
 	logs_have env "BETA=two words"
@@ -276,7 +276,7 @@ EOF
 	nuc_start
 	wait_for_state talker ready
 	wait_until 5 logs_have talker oops
-	run ctl logs talker
+	run svc_lines talker
 	[ "$output" = "hello 1
 hello 2
 hello 3
@@ -295,7 +295,7 @@ EOF
 	nuc_start
 	wait_for_state partial exited
 	wait_until 3 logs_have partial "no newline at the end"
-	[ "$(ctl logs partial)" = "first
+	[ "$(svc_lines partial)" = "first
 no newline at the end" ]
 	grep -qx 'partial: no newline at the end' "$LOG"
 }
@@ -309,7 +309,7 @@ stdout = log
 EOF
 	nuc_start
 	wait_until 10 logs_have chatty "line 5000"
-	run ctl logs chatty
+	run svc_lines chatty
 	[ "${lines[-1]}" = "line 5000" ]
 	# a ring of recent lines, not the whole history
 	refute grep -qx 'line 1' <<<"$output"
@@ -331,7 +331,7 @@ EOF
 to-file 1
 to-file 2" ]
 	[ "$(cat "$T/err.log")" = to-stderr ]
-	[ -z "$(ctl logs filer)" ]
+	[ -z "$(svc_lines filer)" ]
 	refute grep -q 'to-file' "$LOG"
 }
 
@@ -345,7 +345,7 @@ stdout = null
 EOF
 	nuc_start
 	wait_for_state quiet exited
-	[ "$(ctl logs quiet)" = kept ]
+	[ "$(svc_lines quiet)" = kept ]
 	refute grep -q silenced "$LOG"
 }
 
@@ -360,7 +360,7 @@ EOF
 	nuc_start
 	wait_for_state loud exited
 	wait_for_log 'on-console 1'
-	[ -z "$(ctl logs loud)" ]
+	[ -z "$(svc_lines loud)" ]
 }
 
 @test "a stdout file that cannot be opened fails the service naming the path" {
@@ -384,7 +384,7 @@ exec = /bin/ls /proc/self/fd
 EOF
 	nuc_start
 	wait_for_state fds exited
-	run ctl logs fds
+	run svc_lines fds
 	echo "$output"
 	# ls itself opens one directory fd
 	[ "$(grep -cvxE '[012]' <<<"$output")" -le 1 ]

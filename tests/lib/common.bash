@@ -211,6 +211,12 @@ ctl() {
 	"$NUC_CTL" --runtime-dir "$RUN" "$@"
 }
 
+# svc_lines NAME...: what the services wrote, a line each: their records
+# (`nucleusctl logs`) without the time and the name.
+svc_lines() {
+	ctl logs "$@" | sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z [A-Za-z0-9_.-]+: //'
+}
+
 # One service's JSON object (nucleusctl prints one per line).
 svc_json() {
 	ctl status --json "$1" | grep -F "{\"name\": \"$1\","

@@ -345,7 +345,8 @@ static struct gates *gates_new(const char *text)
 		svc->sup = &g->sup;
 		svc->conf = g->m->svcs[i];
 		svc->state = ST_STOPPED;
-		svc->report_fd = svc->log_rd = svc->log_wr = -1;
+		svc->report_fd = svc->out[0].rd = svc->out[0].wr = svc->out[1].rd = svc->out[1].wr =
+			-1;
 		timer_init(&svc->timer);
 		g->sup.svcs[g->sup.nsvc++] = svc;
 	}

@@ -44,7 +44,7 @@ static int setup(void **state)
 		s->sup = &f->sup;
 		s->conf = f->m->svcs[i];
 		s->state = ST_STOPPED;
-		s->report_fd = s->log_rd = s->log_wr = -1;
+		s->report_fd = s->out[0].rd = s->out[0].wr = s->out[1].rd = s->out[1].wr = -1;
 		s->status_fd = s->netns_fd = -1;
 		s->cg_fd = s->cg_events_fd = s->cg_mem_fd = -1;
 		timer_init(&s->timer);
@@ -135,18 +135,20 @@ static void test_json_exact(void **state)
 		"\"exit_status\": null, \"health\": \"healthy\", \"since_ms\": 980, "
 		"\"status_text\": \"serving \\\"all\\\" requests\", \"error\": null, "
 		"\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
-		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null},\n"
+		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null, \"log_lines\": 0, "
+		"\"log_lost\": 0},\n"
 		"  {\"name\": \"db\", \"state\": \"failed\", \"pid\": null, \"restarts\": 5, "
 		"\"exit_status\": \"SIGKILL\", \"health\": \"unhealthy\", \"since_ms\": 12345, "
 		"\"status_text\": null, "
 		"\"error\": \"volumes: \\\"/srv/data\\\": No such file\\nor directory\\\\\", "
 		"\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
-		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null},\n"
+		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null, \"log_lines\": 0, "
+		"\"log_lost\": 0},\n"
 		"  {\"name\": \"job\", \"state\": \"exited\", \"pid\": null, \"restarts\": 0, "
 		"\"exit_status\": 3, \"health\": \"unknown\", \"since_ms\": 0, "
 		"\"status_text\": null, \"error\": null, \"memory_current\": null, "
 		"\"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": "
-		"null, \"address\": null}]}\n");
+		"null, \"address\": null, \"log_lines\": 0, \"log_lost\": 0}]}\n");
 	sb_free(&sb);
 }
 
@@ -170,7 +172,8 @@ static void test_json_only_one(void **state)
 			    "\"restarts\": 2, \"exit_status\": 1, \"health\": \"unknown\", "
 			    "\"since_ms\": 7, \"status_text\": null, \"error\": null, "
 			    "\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
-			    "\"cpu_usage_us\": null, \"tasks\": null, \"address\": null}]}\n");
+			    "\"cpu_usage_us\": null, \"tasks\": null, \"address\": null, "
+			    "\"log_lines\": 0, \"log_lost\": 0}]}\n");
 	sb_free(&sb);
 }
 

@@ -1,0 +1,192 @@
+#!/usr/bin/env bats
+# Records of captured lines (issue 15): a time and a name per line, stdout
+# and stderr apart, services interleaved in the order they wrote, PID 1's
+# own messages as `nucleus`; logs -n, --since, --json, -f with several
+# followers and one that never reads; pipes held across restarts, so a
+# SIGKILL loses nothing written before it; rings that wrap whole records.
+
+load ../lib/common
+
+setup() { nuc_setup; }
+teardown() { nuc_teardown; }
+
+TIME_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+
+@test "logs: a time and the name per record, services in the order they wrote, stderr apart" {
+	write_manifest <<EOF
+[service.a]
+isolate = no
+exec = sh -c 'echo a1; sleep 0.3; echo a2 >&2; exec $NHELPER sleep 100'
+
+[service.b]
+isolate = no
+exec = sh -c 'sleep 0.15; echo b1; exec $NHELPER sleep 100'
+EOF
+	nuc_start
+	wait_until 10 eval 'svc_lines a | grep -qx a2'
+	run ctl logs a b
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "${#lines[@]}" -eq 3 ]
+	[[ ${lines[0]} =~ ^$TIME_RE\ a:\ a1$ ]]
+	[[ ${lines[1]} =~ ^$TIME_RE\ b:\ b1$ ]]
+	[[ ${lines[2]} =~ ^$TIME_RE\ a:\ a2$ ]]
+	# no name: every service, and PID 1's own messages as "nucleus"
+	run ctl logs
+	[ "$status" -eq 0 ]
+	grep -qE "^$TIME_RE nucleus: a: ready \(pid [0-9]+\)$" <<<"$output"
+	grep -qE "^$TIME_RE b: b1$" <<<"$output"
+	# JSON lines: the monotonic and the wall clock, the stream
+	run ctl logs --json a
+	echo "$output"
+	[[ ${lines[0]} =~ ^\{\"time_ms\":\ [0-9]+,\ \"time\":\ \"$TIME_RE\",\ \"service\":\ \"a\",\ \"stream\":\ \"stdout\",\ \"priority\":\ 6,\ \"line\":\ \"a1\"\}$ ]]
+	[[ ${lines[1]} == *'"stream": "stderr", "priority": 3, "line": "a2"}' ]]
+	t0=$(sed -E 's/^\{"time_ms": ([0-9]+),.*/\1/' <<<"${lines[0]}")
+	t1=$(sed -E 's/^\{"time_ms": ([0-9]+),.*/\1/' <<<"${lines[1]}")
+	[ $((t1 - t0)) -ge 250 ]
+	[ "$(svc_get a log_lines)" -eq 2 ]
+	[ "$(svc_get a log_lost)" -eq 0 ]
+}
+
+@test "logs: -n, --since and names; an unknown name and a bad option are errors" {
+	write_manifest <<EOF
+[service.n]
+isolate = no
+exec = sh -c '$NHELPER print 5 early; sleep 1; $NHELPER print 2 late; exec $NHELPER sleep 100'
+EOF
+	nuc_start
+	wait_until 10 eval 'svc_lines n | grep -qx "late 2"'
+	[ "$(svc_lines -n 2 n)" = "late 1
+late 2" ]
+	[ "$(svc_lines n | wc -l)" -eq 7 ]
+	[ "$(svc_lines --since 700ms n)" = "late 1
+late 2" ]
+	[ "$(svc_lines --since 1h n | wc -l)" -eq 7 ]
+	run ctl logs nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"no service named 'nosuch'"* ]]
+	run ctl logs -x n
+	[ "$status" -eq 2 ]
+	[[ $output == *"usage: logs [-f] [-n N] [--since DUR] [--json] [NAME...]"* ]]
+}
+
+@test "logs -f: several followers see each new record; one that never reads loses records and is told; PID 1 keeps answering" {
+	write_manifest <<EOF
+[service.talk]
+isolate = no
+exec = sh -c 'echo hello; while sleep 0.2; do echo tick; done'
+
+[service.flood]
+isolate = no
+exec = sh -c 'sleep 1.5; $NHELPER print 20000 a-long-line-of-output-from-a-flooding-service; exec $NHELPER sleep 100'
+EOF
+	nuc_start
+	wait_until 10 eval 'svc_lines talk | grep -qx hello'
+	ctl logs -f talk >"$T/f1" 2>&1 &
+	track_pid $!
+	ctl logs -f --json talk >"$T/f2" 2>&1 &
+	track_pid $!
+	# the silent follower holds on for 4 s without reading a byte
+	"$NHELPER" ctl-raw "$RUN/control.sock" 4000 logs -f flood >"$T/silent" 2>&1 &
+	track_pid $!
+	# the history first, then what comes
+	wait_for_line "$T/f1" ' talk: hello$'
+	wait_for_line "$T/f1" ' talk: tick$'
+	wait_for_line "$T/f2" '"line": "tick"'
+	for _ in 1 2 3 4 5; do
+		t0=$(now_ms)
+		run ctl status talk
+		[ "$status" -eq 0 ]
+		[ $(($(now_ms) - t0)) -lt 1000 ]
+		sleep 0.5
+	done
+	refute grep -q flood "$T/f1"
+	wait_for_line "$T/silent" '^EXIT' 15
+	grep -qE '^-- [1-9][0-9]* records dropped --$' "$T/silent"
+	# what it did get are whole records
+	grep -vE '^(EXIT|-- [0-9]+ records dropped --$)' "$T/silent" |
+		grep -vqE "^$TIME_RE flood: a-long-line-of-output-from-a-flooding-service [0-9]+$" && false
+	[ "$(svc_get flood log_lines)" -eq 20000 ]
+}
+
+@test "logs: the pipes outlive a run: a service SIGKILLed in a loop loses no line it wrote" {
+	write_manifest <<EOF
+[service.crash]
+isolate = no
+log_ring = 1M
+restart = always
+restart_delay = 10ms
+restart_delay_max = 10ms
+start_limit = 256/1s
+exec = sh -c 'r=\$(cat $T/runs 2>/dev/null || echo 0); r=\$((r + 1)); echo \$r >$T/runs; i=1; while [ \$i -le 200 ]; do echo "run \$r line \$i"; i=\$((i + 1)); done; kill -9 \$\$'
+EOF
+	nuc_start
+	wait_until 30 eval '[ "$(cat "$T/runs" 2>/dev/null || echo 0)" -ge 8 ]'
+	ctl stop crash
+	runs=$(cat "$T/runs")
+	svc_lines crash >"$T/got"
+	# every run that ended wrote its 200 lines, and every one is there, in order
+	for r in $(seq 1 "$runs"); do
+		[ "$(grep -c "^run $r line " "$T/got")" -eq 200 ] || {
+			echo "run $r: $(grep -c "^run $r line " "$T/got") lines"
+			false
+		}
+	done
+	seq 1 200 | sed 's/^/run 1 line /' | cmp - <(grep '^run 1 line ' "$T/got")
+}
+
+@test "logs: a ring drops its oldest whole records; log_ring sets its size; status counts every line" {
+	write_manifest <<EOF
+[service.small]
+isolate = no
+log_ring = 4K
+exec = sh -c '$NHELPER print 1000 line; exec $NHELPER sleep 100'
+
+[service.big]
+isolate = no
+exec = sh -c '$NHELPER print 1000 line; exec $NHELPER sleep 100'
+EOF
+	nuc_start
+	wait_until 10 eval 'svc_lines small | grep -qx "line 1000"'
+	wait_until 10 eval 'svc_lines big | grep -qx "line 1000"'
+	run ctl logs small
+	# every record whole, the newest kept, the oldest gone
+	grep -vqE "^$TIME_RE small: line [0-9]+$" <<<"$output" && false
+	[[ ${lines[-1]} == *" small: line 1000" ]]
+	[ "${#lines[@]}" -lt 200 ]
+	# the default (16K) holds more
+	[ "$(svc_lines big | wc -l)" -gt "${#lines[@]}" ]
+	[ "$(svc_get small log_lines)" -eq 1000 ]
+	printf '[system]\nlog_ring = 1K\n' >"$T/bad.ini"
+	run "$NUC_INIT" --check --manifest "$T/bad.ini"
+	[ "$status" -ne 0 ]
+	[[ $output == *"expected a size from 4K to 64M"* ]]
+}
+
+@test "status: STATUS= text has its own column and goes when the run ends; version without a daemon" {
+	write_manifest <<EOF
+[service.st]
+isolate = no
+ready = notify
+exec = sh -c 'systemd-notify --ready --status="Serving 3 clients"; sleep 1; systemd-notify --status="Saving the final snapshot"; sleep 0.3; exit 0'
+EOF
+	nuc_start
+	wait_for_state st ready
+	run ctl status
+	echo "$output"
+	grep -qE '^st +ready .* Serving 3 clients +$' <<<"$output"
+	grep -qE '^NAME +STATE +PID +RESTARTS +EXIT +HEALTH +SINCE +STATUS +ERROR$' <<<"$output"
+	wait_until 10 eval '[ "$(svc_get st state)" != ready ]'
+	run ctl status
+	echo "$output"
+	refute grep -q 'Saving the final snapshot' <<<"$output"
+	[ "$(svc_get st status_text)" = null ]
+	# the client's version, whether or not a nucleus-init answers
+	run "$NUC_CTL" --runtime-dir "$T/nowhere" version
+	[ "$status" -eq 3 ]
+	[[ ${lines[0]} == "nucleusctl "* ]]
+	run ctl version
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "nucleusctl "* ]]
+	[[ ${lines[1]} == "nucleus-init "* ]]
+}
