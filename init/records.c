@@ -109,10 +109,17 @@ static uint64_t clock_us(clockid_t id)
 void records_add(struct recring *r, const char *source, enum rec_stream stream, int prio,
 		 const char *line, size_t len)
 {
+	records_add_at(r, source, stream, prio, clock_us(CLOCK_MONOTONIC), line, len);
+}
+
+void records_add_at(struct recring *r, const char *source, enum rec_stream stream, int prio,
+		    uint64_t mono_us, const char *line, size_t len)
+{
 	size_t cap = ring_cap(r);
+	uint64_t now = clock_us(CLOCK_MONOTONIC), wall = clock_us(CLOCK_REALTIME);
 	struct rec_hdr h = {.seq = next_seq++,
-			    .mono_us = clock_us(CLOCK_MONOTONIC),
-			    .wall_us = clock_us(CLOCK_REALTIME),
+			    .mono_us = mono_us,
+			    .wall_us = wall - (now > mono_us ? now - mono_us : 0),
 			    .stream = (uint8_t)stream,
 			    .prio = (uint8_t)prio};
 	struct record rec;

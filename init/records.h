@@ -54,6 +54,9 @@ void recring_free(struct recring *r);
 /* Makes a record of @line (no newline) in @r and hands it to the followers. */
 void records_add(struct recring *r, const char *source, enum rec_stream stream, int prio,
 		 const char *line, size_t len);
+/* The same for a line said at @mono_us (the kernel's own time of a message). */
+void records_add_at(struct recring *r, const char *source, enum rec_stream stream, int prio,
+		    uint64_t mono_us, const char *line, size_t len);
 typedef void (*record_fn)(void *arg, const struct record *rec);
 /* Each record of @r, oldest first, with @source as its source. */
 void recring_each(const struct recring *r, const char *source, record_fn fn, void *arg);

@@ -10,6 +10,7 @@
 #include "stages.h"
 #include "isolate/cgroup.h"
 #include "devices.h"
+#include "kmsg.h"
 #include "powerbtn.h"
 #include "rootfs.h"
 #include "util.h"
@@ -254,6 +255,9 @@ void stage1_devices(struct supervisor *s)
 			log_warn("power button: cannot watch fd %d", fds[i]);
 	log_debug("power button: %d input device%s", n, n == 1 ? "" : "s");
 	devices_watch(s);
+	n = kmsg_follow(s->loop);
+	if (n < 0)
+		log_warn("/dev/kmsg: %s: the kernel's messages are not in the records", strerror(-n));
 	if (!s->m->sys.watchdog)
 		return;
 	s->wdog_fd = wdog_open(s->m->sys.watchdog,

@@ -69,6 +69,24 @@ assert s["boot"]["ready_ms"] is not None' "$json"
 	[ "$status" -eq 2 ]
 }
 
+@test "ctl: records over the port: the kernel's boot lines, PID 1's, and logs -f of a service from the host" {
+	run vm_ctl logs kernel
+	[ "$status" -eq 0 ]
+	grep -qE '^[0-9T:.-]+Z kernel: Linux version ' <<<"$output"
+	run vm_ctl logs --json -n 1 kernel
+	[[ $output == *'"service": "kernel", "stream": "kernel", "priority": '* ]]
+	run vm_ctl logs nucleus
+	grep -qE 'Z nucleus: web: ready \(pid [0-9]+\)$' <<<"$output"
+	# flappy says nothing, so follow what PID 1 says of it: its next exit
+	timeout 10 "$NUCLEUSCTL" --connect "$VM/ctl.sock" logs -f nucleus >"$VM/follow" 2>&1 &
+	for _ in $(seq 1 60); do
+		grep -q 'flappy: exited with status 3' "$VM/follow" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q 'flappy: exited with status 3' "$VM/follow"
+	kill %1 2>/dev/null || true
+}
+
 @test "ctl: exec inside a service from the host: output, exit status, the service's namespaces and identity" {
 	run vm_succeed web sh -c 'wget -qO- http://127.0.0.1/; tr "\0" " " </proc/1/cmdline; echo; grep CapEff /proc/self/status'
 	echo "$output"

@@ -13,8 +13,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
+#include "kmsg.h"
 #include "records.h"
 #include "util.h"
 
@@ -134,12 +136,38 @@ static void test_forms(void **state)
 	sb_free(&sb);
 }
 
+static void test_kmsg_parse(void **state)
+{
+	const char *text;
+	uint64_t usec;
+	size_t len;
+	int prio;
+	static const char one[] = "6,339,5140900,-;NET: Registered PF_INET6 protocol family\n"
+				  " SUBSYSTEM=net\n DEVICE=+net:lo\n";
+	static const char *const bad[] = {"", "abc", "6;x", "6,1;x", "x,1,2,-;y", "6,1,2;y"};
+
+	(void)state;
+	assert_int_equal(kmsg_parse(one, strlen(one), &prio, &usec, &text, &len), 0);
+	assert_int_equal(prio, 6);
+	assert_true(usec == 5140900);
+	assert_int_equal(len, strlen("NET: Registered PF_INET6 protocol family"));
+	assert_true(!strncmp(text, "NET: Registered PF_INET6 protocol family", len));
+	/* the facility (here 3, daemon) is not the priority */
+	assert_int_equal(kmsg_parse("27,2,3,-;disk error", 19, &prio, &usec, &text, &len), 0);
+	assert_int_equal(prio, 3);
+	assert_int_equal(len, 10);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(kmsg_parse(bad[i], strlen(bad[i]), &prio, &usec, &text, &len),
+				 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wrap_whole_records),
 		cmocka_unit_test(test_followers_and_order),
 		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_kmsg_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
