@@ -43,6 +43,7 @@ static uint64_t dropped;
 static bool watching;
 static int kmsg_fd = -1;
 static int cur_level = LOG_INFO;
+static int console_level = LOG_INFO;
 
 void log_open(int fd)
 {
@@ -62,6 +63,16 @@ void log_use_kmsg(bool on)
 void log_set_level(int level)
 {
 	cur_level = level;
+}
+
+void log_set_console_level(int level)
+{
+	console_level = level;
+}
+
+bool log_to_console(int level)
+{
+	return level <= console_level;
 }
 
 int log_console_fd(void)
@@ -256,6 +267,8 @@ void log_msg(int level, const char *fmt, ...)
 			    (size_t)(n - at));
 	}
 	buf[n++] = '\n';
+	if (level > console_level)
+		return;
 	if (kmsg_fd >= 0) {
 		if (write(kmsg_fd, buf, (size_t)n - 1) >= 0)
 			return;

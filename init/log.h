@@ -12,7 +12,11 @@
 
 void log_open(int console_fd);
 void log_use_kmsg(bool on);
+/* Which of our messages are made (they are records: records.h)... */
 void log_set_level(int level);
+/* ...and which records reach the console ([system] console_level). */
+void log_set_console_level(int level);
+bool log_to_console(int level);
 int log_level_parse(const char *s);
 /* The fd service output marked `console` goes to, and our own messages. */
 int log_console_fd(void);

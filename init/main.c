@@ -331,6 +331,7 @@ static int run_supervisor(char *manifest, char *runtime_dir)
 	if (debug) {
 		setenv("NUCLEUS_DEBUG", "1", 1);
 		log_set_level(LOG_DEBUG);
+		log_set_console_level(LOG_DEBUG);
 	}
 	process_setup(mode);
 	l = loop_new();

@@ -156,7 +156,8 @@ struct sys_conf {
 	int line;
 	char *hostname;
 	char **modules;
-	int log_level; /* LOG_ERR .. LOG_DEBUG */
+	int log_level;	   /* LOG_ERR .. LOG_DEBUG */
+	int console_level; /* the records the console shows; -1: log_level's */
 	char *runtime_dir;
 	uint64_t shutdown_timeout_ms;
 	enum power_action on_empty;

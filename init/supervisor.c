@@ -185,8 +185,11 @@ static void apply_system(struct supervisor *s)
 		s->runtime_dir =
 			strdup(s->m->sys.runtime_dir ? s->m->sys.runtime_dir : DEFAULT_RUNTIME_DIR);
 	}
-	if (!getenv("NUCLEUS_DEBUG"))
+	if (!getenv("NUCLEUS_DEBUG")) {
 		log_set_level(s->m->sys.log_level);
+		log_set_console_level(s->m->sys.console_level >= 0 ? s->m->sys.console_level
+								   : s->m->sys.log_level);
+	}
 }
 
 int sup_load(struct supervisor *s, bool initial)

@@ -20,9 +20,10 @@ static void emit(struct service *svc, enum rec_stream stream, const char *line, 
 	char buf[LINEBUF_SIZE + 80];
 	int k = snprintf(buf, sizeof(buf), "%s: ", svc->conf->name);
 
-	records_add(&svc->rec, svc->conf->name, stream, stream == REC_STDERR ? LOG_ERR : LOG_INFO,
-		    line, n);
-	if (k < 0 || (size_t)k >= sizeof(buf) - n - 1)
+	int prio = stream == REC_STDERR ? LOG_ERR : LOG_INFO;
+
+	records_add(&svc->rec, svc->conf->name, stream, prio, line, n);
+	if (k < 0 || (size_t)k >= sizeof(buf) - n - 1 || !log_to_console(prio))
 		return;
 	memcpy(buf + k, line, n);
 	buf[k + (int)n] = '\n';

@@ -17,8 +17,7 @@
 
 #define KMSG_READS_PER_WAKE 64 /* a burst of the kernel does not hold the loop */
 
-int kmsg_parse(const char *buf, size_t n, int *prio, uint64_t *usec, const char **text,
-	       size_t *len)
+int kmsg_parse(const char *buf, size_t n, int *prio, uint64_t *usec, const char **text, size_t *len)
 {
 	const char *semi = memchr(buf, ';', n), *nl;
 	char head[64], *p, *end;
@@ -63,7 +62,8 @@ static void kmsg_read(int fd)
 			return;
 		buf[n] = '\0';
 		if (kmsg_parse(buf, (size_t)n, &prio, &usec, &text, &len) == 0)
-			records_add_at(records_kernel(), "kernel", REC_KERNEL, prio, usec, text, len);
+			records_add_at(records_kernel(), "kernel", REC_KERNEL, prio, usec, text,
+				       len);
 	}
 }
 

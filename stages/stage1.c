@@ -257,7 +257,8 @@ void stage1_devices(struct supervisor *s)
 	devices_watch(s);
 	n = kmsg_follow(s->loop);
 	if (n < 0)
-		log_warn("/dev/kmsg: %s: the kernel's messages are not in the records", strerror(-n));
+		log_warn("/dev/kmsg: %s: the kernel's messages are not in the records",
+			 strerror(-n));
 	if (!s->m->sys.watchdog)
 		return;
 	s->wdog_fd = wdog_open(s->m->sys.watchdog,

@@ -13,6 +13,7 @@
 void mf_sys_defaults(struct sys_conf *s)
 {
 	s->log_level = 6; /* LOG_INFO */
+	s->console_level = -1;
 	s->shutdown_timeout_ms = 10000;
 	s->on_empty = POWER_STAY;
 	s->watchdog_interval_ms = 10000;
@@ -163,6 +164,18 @@ static int y_root(struct loader *L, void *obj, const char *v, const char **why)
 	return mf_put_str(&c->root, v);
 }
 
+static int y_console_level(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	c->console_level = log_level_parse(v);
+	if (c->console_level < 0) {
+		*why = "expected error, warn, info or debug";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int y_log_ring(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct sys_conf);
@@ -185,6 +198,7 @@ static const struct key_def sys_keys[] = {
 	{"exec", y_exec, 0, false},
 	{"root", y_root, 0, false},
 	{"log_ring", y_log_ring, 0, false},
+	{"console_level", y_console_level, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};

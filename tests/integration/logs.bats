@@ -190,3 +190,27 @@ EOF
 	[[ ${lines[0]} == "nucleusctl "* ]]
 	[[ ${lines[1]} == "nucleus-init "* ]]
 }
+
+@test "console_level: only records at or above it reach the console; all are kept" {
+	write_manifest <<EOF2
+[system]
+console_level = warn
+
+[service.c]
+isolate = no
+exec = sh -c 'echo to-stdout; echo to-stderr >&2; exec $NHELPER sleep 100'
+EOF2
+	nuc_start
+	wait_until 10 eval 'svc_lines c | grep -qx to-stderr'
+	wait_for_state c ready
+	grep -qx 'c: to-stderr' "$LOG"
+	refute grep -q 'to-stdout' "$LOG"
+	refute grep -q 'c: ready' "$LOG"
+	# kept all the same
+	svc_lines c | grep -qx to-stdout
+	svc_lines nucleus | grep -qE '^c: ready \(pid [0-9]+\)$'
+	printf '[system]\nconsole_level = loud\n' >"$T/bad.ini"
+	run "$NUC_INIT" --check --manifest "$T/bad.ini"
+	[ "$status" -ne 0 ]
+	[[ $output == *"console_level"*"expected error, warn, info or debug"* ]]
+}
