@@ -7,6 +7,7 @@
 #include "container.h"
 #include "inside.h"
 #include "records.h"
+#include "logd.h"
 #include "isolate/hide.h"
 #include "isolate/ns.h"
 #include "control.h"
@@ -378,6 +379,8 @@ int main(int argc, char **argv)
 	/* device work outside PID 1 (stages/devhelper.h), and the kernel's modprobe */
 	if (!strcmp(argv[0], DEVHELPER_NAME))
 		return devhelper_main(argc, argv);
+	if (!strcmp(argv[0], LOGD_NAME))
+		return logd_main(argc, argv);
 	if (!strcmp(prog, "modprobe"))
 		return modprobe_main(argc, argv);
 	if (!strcmp(prog, "nucleusctl"))

@@ -169,6 +169,9 @@ struct sys_conf {
 	bool exec;		    /* `nucleusctl exec` allowed */
 	char *root; /* the root image stage 1 moves into (LABEL=, UUID=, /dev/...), or NULL */
 	uint64_t log_ring; /* bytes of records kept per service */
+	char *log_dir;	   /* where nucleus-logd keeps the records, or NULL */
+	uint64_t log_max_size;
+	unsigned log_max_files;
 };
 
 #define DEFAULT_CONTROL_PORT "org.nucleus.ctl"

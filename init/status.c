@@ -3,6 +3,7 @@
  * status.c - `nucleusctl status`: the contract's JSON object and the table.
  */
 #include "svc_internal.h"
+#include "logd.h"
 #include "isolate/cgroup.h"
 #include "net/ipam.h"
 #include "devices.h"
@@ -66,6 +67,7 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 	devices_boot_json(s, sb);
 	sb_puts(sb, "}");
 	devices_status_json(s, sb);
+	logship_status_json(s, sb);
 	sb_puts(sb, ", \"services\": [");
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];

@@ -10,6 +10,7 @@
  * its dependencies again until nothing changes.
  */
 #include "svc_internal.h"
+#include "logd.h"
 #include "spawn.h"
 #include "isolate/cgroup.h"
 #include "isolate/hide.h"
@@ -613,6 +614,9 @@ static void sup_check_done(struct supervisor *s)
 
 void sup_settle(struct supervisor *s)
 {
+	/* log_dir's writer, once its mount is there */
+	if (s->dirty)
+		logship_check(s);
 	for (int round = 0; s->dirty && round < 1000; round++) {
 		s->dirty = false;
 		for (int i = 0; i < s->nsvc; i++)

@@ -21,6 +21,8 @@ void mf_sys_defaults(struct sys_conf *s)
 	s->device_timeout_ms = 10000;
 	s->exec = true;
 	s->log_ring = RECRING_DEFAULT;
+	s->log_max_size = 1 << 20;
+	s->log_max_files = 5;
 }
 
 /* ---- [system] keys ---- */
@@ -176,6 +178,39 @@ static int y_console_level(struct loader *L, void *obj, const char *v, const cha
 	return 0;
 }
 
+static int y_log_dir(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return mf_abs_path(&c->log_dir, v, why);
+}
+
+static int y_log_max_size(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (mf_size(&c->log_max_size, v, why) || c->log_max_size < 4096) {
+		*why = "expected a size of at least 4K, such as 1M";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int y_log_max_files(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	(void)L;
+	if (*end || end == v || n > 100) {
+		*why = "expected a count from 0 to 100";
+		return -EINVAL;
+	}
+	c->log_max_files = (unsigned)n;
+	return 0;
+}
+
 static int y_log_ring(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct sys_conf);
@@ -199,6 +234,9 @@ static const struct key_def sys_keys[] = {
 	{"root", y_root, 0, false},
 	{"log_ring", y_log_ring, 0, false},
 	{"console_level", y_console_level, 0, false},
+	{"log_dir", y_log_dir, 0, false},
+	{"log_max_size", y_log_max_size, 0, false},
+	{"log_max_files", y_log_max_files, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};

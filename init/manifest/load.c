@@ -318,6 +318,7 @@ void manifest_free(struct manifest *m)
 	free(m->sys.watchdog);
 	free(m->sys.control_port);
 	free(m->sys.root);
+	free(m->sys.log_dir);
 	free(m->path);
 	free(m);
 }

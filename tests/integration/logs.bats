@@ -214,3 +214,72 @@ EOF2
 	[ "$status" -ne 0 ]
 	[[ $output == *"console_level"*"expected error, warn, info or debug"* ]]
 }
+
+@test "log_dir: records kept in files per service, rotated by size and count; the boot's records too" {
+	write_manifest <<EOF2
+[system]
+log_dir = $T/logs
+log_max_size = 4K
+log_max_files = 2
+
+[service.rot]
+isolate = no
+exec = sh -c '$NHELPER print 600 a-line-of-forty-bytes-or-so-from-rot; exec $NHELPER sleep 100'
+EOF2
+	nuc_start
+	wait_until 10 eval 'svc_lines rot | grep -qx "a-line-of-forty-bytes-or-so-from-rot 600"'
+	# the writer fsyncs within 5 s; its count says when it has all
+	wait_until 15 eval '[ "$(ctl status --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"log_dir\"][\"written\"])")" -ge 600 ]'
+	ls -la "$T/logs"
+	[ -f "$T/logs/rot.log" ] && [ -f "$T/logs/rot.log.1" ] && [ -f "$T/logs/rot.log.2" ]
+	[ ! -e "$T/logs/rot.log.3" ]
+	for f in "$T"/logs/rot.log*; do
+		[ "$(stat -c %s "$f")" -le 4096 ]
+	done
+	# one text line per record, the newest last, none lost between the files
+	cat "$T/logs/rot.log.2" "$T/logs/rot.log.1" "$T/logs/rot.log" >"$T/all"
+	grep -vqE "^$TIME_RE rot: a-line-of-forty-bytes-or-so-from-rot [0-9]+$" "$T/all" && false
+	tail -n 1 "$T/all" | grep -q ' 600$'
+	first=$(head -n 1 "$T/all" | sed 's/.* //')
+	[ "$(wc -l <"$T/all")" -eq $((600 - first + 1)) ]
+	# PID 1's own records, from before the writer started
+	grep -qE "^$TIME_RE nucleus: nucleus-init .* starting" "$T/logs/nucleus.log"
+	run ctl status --json
+	[[ $output == *'"log_dir": {"dir": "'"$T/logs"'", "writer_pid": '[0-9]* ]]
+}
+
+@test "log_dir on a full file system: records dropped and counted, services and PID 1 go on" {
+	mkdir -p "$T/full"
+	mount -t tmpfs -o size=16k tmpfs "$T/full"
+	write_manifest <<EOF2
+[system]
+log_dir = $T/full
+
+[service.chat]
+isolate = no
+exec = sh -c '$NHELPER print 2000 filling-the-disk-with-this-line; exec $NHELPER sleep 100'
+EOF2
+	nuc_start
+	wait_until 10 eval 'svc_lines chat | grep -qx "filling-the-disk-with-this-line 2000"'
+	wait_until 15 eval '[ "$(ctl status --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"log_dir\"][\"write_dropped\"])")" -gt 0 ]'
+	wait_for_state chat ready
+	run ctl status chat
+	[ "$status" -eq 0 ]
+	umount -l "$T/full"
+}
+
+@test "log_dir: at shutdown the writer takes what was sent and fsyncs before it ends" {
+	write_manifest <<EOF2
+[system]
+log_dir = $T/logs
+
+[service.last]
+isolate = no
+exec = sh -c '$NHELPER print 300 said-just-before-the-end; exec $NHELPER sleep 100'
+EOF2
+	nuc_start
+	wait_until 10 eval 'svc_lines last | grep -qx "said-just-before-the-end 300"'
+	ctl poweroff
+	wait_until 15 eval '! kill -0 $NUC_PID 2>/dev/null'
+	[ "$(grep -c 'said-just-before-the-end' "$T/logs/last.log")" -eq 300 ]
+}

@@ -87,7 +87,7 @@ redis_boot() {
 }
 
 @test "apps: --root-image: redis from a read-only erofs root beside a small initramfs, its blank disk formatted, a key across a reboot" {
-	sed -e 's/^hostname = redis-box$/hostname = redis-box\nroot = LABEL=root/' \
+	sed -e 's/^hostname = redis-box$/hostname = redis-box\nroot = LABEL=root\nlog_dir = \/data\/log/' \
 		-e 's|^what = /dev/vda$|what = /dev/vdb|' \
 		-e 's|^gateway = 10.0.2.2$|gateway = 10.0.2.2\ndns = 10.0.2.3|' "$QT_DIR/redis.ini" >"$QT_DIR/redis-root.ini"
 	grep -q '^root = LABEL=root$' "$QT_DIR/redis-root.ini"
@@ -130,6 +130,11 @@ redis_boot() {
 	[ "$output" = OK ]
 	vm_poweroff 60
 	[ "$VM_STATUS" -eq 0 ]
+	# the records on the data disk (log_dir): there after the power-off, the file system clean
+	e2fsck -fn "$QT_DIR/data-root.img"
+	debugfs -R 'cat /log/redis.log' "$QT_DIR/data-root.img" 2>/dev/null >"$QT_DIR/redis.log"
+	grep -qE '^[0-9T:.-]+Z redis: .*Ready to accept connections' "$QT_DIR/redis.log"
+	debugfs -R 'cat /log/kernel.log' "$QT_DIR/data-root.img" 2>/dev/null | grep -q 'kernel: Linux version'
 
 	qt_boot redis-root --root "$QT_DIR/redis-root.img" -d "$QT_DIR/data-root.img" -p "$PORT:6379"
 	run vm_wait_for -t 90 redis
@@ -138,6 +143,9 @@ redis_boot() {
 	run redis-cli -h 127.0.0.1 -p "$PORT" GET greeting
 	[ "$output" = "kept on a root image" ]
 	vm_poweroff 60
+	# the second boot's records were added to the first's
+	e2fsck -fn "$QT_DIR/data-root.img"
+	[ "$(debugfs -R 'cat /log/redis.log' "$QT_DIR/data-root.img" 2>/dev/null | grep -c 'Ready to accept connections')" -eq 2 ]
 }
 
 @test "apps: a root image that never comes: the error names it after device_timeout, no service starts, the guest still answers and powers off" {

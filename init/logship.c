@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * logship.c - PID 1's side of [system] log_dir: it starts nucleus-logd
+ * once the directory's mount is there, hands it what the rings already
+ * hold, then every record as it is made, with send(MSG_DONTWAIT): a writer
+ * that falls behind costs records (counted), never PID 1's time. A writer
+ * that dies is started again a second later. At shutdown it gets SIGTERM
+ * with everything else, takes what was sent and fsyncs before it ends.
+ */
+#include "logd.h"
+#include "inside.h"
+#include "log.h"
+#include "loop.h"
+#include "service.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static struct {
+	pid_t pid;
+	int fd;
+	bool listening, history_sent, gave_up;
+	struct timer retry;
+	uint64_t sent, dropped, written, write_dropped;
+} ship = {.fd = -1, .retry = {.idx = -1}};
+
+static void ship_one(void *arg, const struct record *rec)
+{
+	char buf[LOGD_MSG_MAX];
+	struct strbuf sb;
+	int k;
+
+	(void)arg;
+	if (ship.fd < 0) {
+		ship.dropped += ship.pid > 0 || ship.history_sent;
+		return;
+	}
+	k = snprintf(buf, sizeof(buf), "%s\n", rec->source);
+	sb_init(&sb);
+	record_text(rec, &sb);
+	if (sb.oom || k < 0 || (size_t)k + sb.len > sizeof(buf)) {
+		ship.dropped++;
+	} else {
+		memcpy(buf + k, sb.buf, sb.len);
+		if (send(ship.fd, buf, (size_t)k + sb.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			ship.dropped++;
+		else
+			ship.sent++;
+	}
+	sb_free(&sb);
+}
+
+static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	char msg[80], *end;
+	ssize_t n;
+
+	(void)l;
+	(void)ev;
+	(void)arg;
+	while ((n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+		unsigned long long w, d;
+
+		msg[n] = '\0';
+		if (msg[0] != 'W' || msg[1] != ' ')
+			continue;
+		w = strtoull(msg + 2, &end, 10);
+		if (*end != ' ')
+			continue;
+		d = strtoull(end + 1, &end, 10);
+		if (*end)
+			continue;
+		ship.written = w;
+		ship.write_dropped = d;
+	}
+}
+
+static void ship_close(struct loop *l)
+{
+	if (ship.fd < 0)
+		return;
+	loop_del_fd(l, ship.fd);
+	close(ship.fd);
+	ship.fd = -1;
+}
+
+static void start_writer(struct supervisor *s);
+
+static void on_retry(struct loop *l, void *arg)
+{
+	(void)l;
+	start_writer(arg);
+}
+
+static void on_writer_exit(void *arg, pid_t pid, int status)
+{
+	struct supervisor *s = arg;
+
+	(void)pid;
+	ship_close(s->loop);
+	ship.pid = 0;
+	if (s->shutting_down)
+		return;
+	log_warn("%s ended (status %d); started again in 1s", LOGD_NAME, status);
+	loop_at(s->loop, &ship.retry, now_ms() + 1000, on_retry, s);
+}
+
+static pid_t writer_spawn(struct supervisor *s, int sock)
+{
+	const struct sys_conf *sys = &s->m->sys;
+	char size[24], files[12], *argv[] = {LOGD_NAME, sys->log_dir, size, files, NULL};
+	int self = inside_self_fd(), console = log_console_fd();
+	sigset_t none;
+	pid_t pid;
+
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)sys->log_max_size);
+	snprintf(files, sizeof(files), "%u", sys->log_max_files);
+	sigemptyset(&none);
+	pid = vfork();
+	if (pid == 0) {
+		dup2(sock, 0);
+		if (console != 1)
+			dup2(console, 1);
+		if (console != 2)
+			dup2(console, 2);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		inside_exec(self, argv);
+		_exit(127);
+	}
+	return pid < 0 ? -errno : pid;
+}
+
+static void send_history(struct supervisor *s)
+{
+	recring_each(records_nucleus(), "nucleus", ship_one, NULL);
+	recring_each(records_kernel(), "kernel", ship_one, NULL);
+	for (int i = 0; i < s->nsvc; i++)
+		recring_each(&s->svcs[i]->rec, s->svcs[i]->conf->name, ship_one, NULL);
+	ship.history_sent = true;
+}
+
+static void start_writer(struct supervisor *s)
+{
+	int sv[2], buf = LOGD_SNDBUF;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_err("log_dir: socketpair: %s", strerror(errno));
+		return;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	pid = writer_spawn(s, sv[1]);
+	close(sv[1]);
+	if (pid < 0 || sup_child_add(s, pid, on_writer_exit, s)) {
+		log_err("log_dir: cannot start %s: %s", LOGD_NAME,
+			strerror(pid < 0 ? (int)-pid : ENOMEM));
+		close(sv[0]);
+		return;
+	}
+	ship.pid = pid;
+	ship.fd = sv[0];
+	if (loop_add_fd(s->loop, ship.fd, EPOLLIN, on_report, NULL))
+		log_warn("log_dir: the writer's counts will not be heard");
+	if (!ship.listening && records_listen(ship_one, NULL) == 0)
+		ship.listening = true;
+	if (!ship.history_sent)
+		send_history(s);
+	log_info("log_dir %s: records kept by %s (pid %d)", s->m->sys.log_dir, LOGD_NAME, (int)pid);
+}
+
+/* The mount log_dir lies under, while it is not there (or failed). */
+static const struct path_gate *dir_gate(const struct supervisor *s, const char *dir)
+{
+	for (int i = 0; i < s->ngates; i++) {
+		size_t n = strlen(s->gates[i].where);
+
+		if (!strncmp(dir, s->gates[i].where, n) &&
+		    (dir[n] == '/' || dir[n] == '\0' || !strcmp(s->gates[i].where, "/")))
+			return &s->gates[i];
+	}
+	return NULL;
+}
+
+void logship_check(struct supervisor *s)
+{
+	const struct path_gate *g;
+
+	if (!s->m->sys.log_dir || ship.pid > 0 || timer_armed(&ship.retry) || ship.gave_up ||
+	    s->shutting_down)
+		return;
+	g = dir_gate(s, s->m->sys.log_dir);
+	if (g && g->failed) {
+		log_err("log_dir %s: %s failed; records are not kept on disk", s->m->sys.log_dir,
+			g->label);
+		ship.gave_up = true;
+		return;
+	}
+	if (!g)
+		start_writer(s);
+}
+
+void logship_status_json(struct supervisor *s, struct strbuf *sb)
+{
+	if (!s->m->sys.log_dir) {
+		sb_puts(sb, ", \"log_dir\": null");
+		return;
+	}
+	sb_puts(sb, ", \"log_dir\": {\"dir\": ");
+	sb_json_str(sb, s->m->sys.log_dir);
+	sb_puts(sb, ", \"writer_pid\": ");
+	if (ship.pid > 0)
+		sb_printf(sb, "%d", (int)ship.pid);
+	else
+		sb_puts(sb, "null");
+	sb_printf(sb,
+		  ", \"sent\": %llu, \"dropped\": %llu, \"written\": %llu, \"write_dropped\": "
+		  "%llu}",
+		  (unsigned long long)ship.sent, (unsigned long long)ship.dropped,
+		  (unsigned long long)ship.written, (unsigned long long)ship.write_dropped);
+}
