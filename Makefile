@@ -26,7 +26,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 # tables (C without exceptions or backtraces never reads them: 33 KiB).
 MUSL_CC     := musl-gcc
 MUSL_INC    := $(B)/musl-include
-MUSL_CFLAGS := -std=gnu11 -Os -fno-pie $(WARN) $(HARDEN) -ffunction-sections -fdata-sections \
+MUSL_CFLAGS := -std=gnu11 -Os -flto=auto -fno-pie $(WARN) $(HARDEN) -ffunction-sections -fdata-sections \
                -fno-asynchronous-unwind-tables -fno-unwind-tables \
                -isystem $(MUSL_INC) -DNUCLEUS_VERSION='"$(VERSION)"'
 MUSL_LDFLAGS:= -static -no-pie -Wl,--gc-sections -Wl,-z,relro,-z,now -s
