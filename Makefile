@@ -83,8 +83,13 @@ $(B)/musl/%.o: %.c $(HDRS) $(MUSL_INC)/.stamp
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(CPPFLAGS) $(OBJ_FLAGS) $(MUSL_CFLAGS) -c $< -o $@
 
+# Nothing reads unwind tables (C, no backtraces): ours are not made, and the
+# libraries' .eh_frame (7 KiB) goes too. objcopy warns (harmlessly) that the
+# headers' segment holds no section: the first try is quiet, a real failure
+# shows in the second.
 $(B)/nucleus-init: $(MUSL_OBJS) $(LIBS_A)
 	$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJS) $(LIBS_A)
+	@objcopy -R .eh_frame $@ 2>/dev/null || objcopy -R .eh_frame $@
 
 $(B)/nucleusctl: $(B)/nucleus-init
 	ln -sf nucleus-init $@

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * logd.c - nucleus-logd, the writer of [system] log_dir: a fresh exec of
- * our binary that PID 1 hands every record to (a datagram each, "SOURCE\n"
- * then the record's text line) and that keeps them in DIR/SOURCE.log,
- * rotated by size into SOURCE.log.1 ... SOURCE.log.N, fsynced every
- * LOGD_SYNC_MS and when it ends. A disk that is slow or full holds this
- * process, never PID 1 (whose sends do not wait: it counts what the socket
- * would not take); what cannot be written is counted here. Both counts go
- * back to PID 1 on the same socket ("W written dropped") for its status.
+ * logd.c - nucleus-logd, the writer of [system] log_dir and the shipper of
+ * log_remote (logd_remote.c): a fresh exec of our binary that PID 1 hands
+ * every record to (a datagram each, logd_int.h) and that keeps them in
+ * DIR/SOURCE.log, one text line each, rotated by size into SOURCE.log.1 ...
+ * SOURCE.log.N, fsynced every LOGD_SYNC_MS and when it ends. A disk that is
+ * slow or full, or a remote that is away, holds this process, never PID 1
+ * (whose sends do not wait: it counts what the socket would not take); what
+ * cannot be written or sent is counted here, and the counts go back to PID 1
+ * on the same socket ("W written dropped sent remote_dropped") for status.
  *
- *   nucleus-logd DIR MAX_SIZE MAX_FILES    (fd 0: the socket)
+ *   nucleus-logd DIR|- MAX_SIZE MAX_FILES REMOTE|- FORMAT   (fd 0: the socket)
  */
-#include "logd.h"
+#include "logd_int.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -34,13 +35,53 @@ struct logfile {
 };
 
 struct logd {
-	int dir;
+	int dir; /* -1: no log_dir */
+	struct remote remote;
+	bool shipping;
 	uint64_t max_size;
 	unsigned max_files;
 	struct logfile files[LOGD_MAX_SOURCES];
 	int nfiles;
-	uint64_t written, dropped, told_written, told_dropped;
+	uint64_t written, dropped, told[4];
 };
+
+size_t logd_pack(const struct record *rec, char *buf, size_t size)
+{
+	struct logd_wire w = {.mono_us = rec->mono_us,
+			      .wall_us = rec->wall_us,
+			      .stream = (uint8_t)rec->stream,
+			      .prio = (uint8_t)rec->prio};
+	size_t sl = strlen(rec->source);
+
+	if (sl > 255 || sizeof(w) + sl + rec->len > size)
+		return 0;
+	w.srclen = (uint8_t)sl;
+	memcpy(buf, &w, sizeof(w));
+	memcpy(buf + sizeof(w), rec->source, sl);
+	memcpy(buf + sizeof(w) + sl, rec->line, rec->len);
+	return sizeof(w) + sl + rec->len;
+}
+
+int logd_unpack(const char *buf, size_t n, struct record *rec, char *src, size_t srcsize)
+{
+	struct logd_wire w;
+
+	if (n < sizeof(w))
+		return -EINVAL;
+	memcpy(&w, buf, sizeof(w));
+	if (sizeof(w) + w.srclen > n || w.srclen >= srcsize || w.stream > REC_KERNEL)
+		return -EINVAL;
+	memcpy(src, buf + sizeof(w), w.srclen);
+	src[w.srclen] = '\0';
+	*rec = (struct record){.mono_us = w.mono_us,
+			       .wall_us = w.wall_us,
+			       .source = src,
+			       .stream = w.stream,
+			       .prio = w.prio,
+			       .line = buf + sizeof(w) + w.srclen,
+			       .len = n - sizeof(w) - w.srclen};
+	return 0;
+}
 
 static volatile sig_atomic_t term;
 
@@ -115,35 +156,50 @@ static struct logfile *file_of(struct logd *d, const char *name, size_t n)
 	return f;
 }
 
-static void keep(struct logd *d, const char *msg, size_t n)
+/* One record into its file: a text line, as `nucleusctl logs` prints it. */
+static void keep_file(struct logd *d, const struct record *rec)
 {
-	const char *nl = memchr(msg, '\n', n);
 	struct logfile *f;
-	size_t len;
+	struct strbuf sb;
 
-	if (!nl || !name_ok(msg, (size_t)(nl - msg)) ||
-	    !(f = file_of(d, msg, (size_t)(nl - msg)))) {
+	if (!name_ok(rec->source, strlen(rec->source)) ||
+	    !(f = file_of(d, rec->source, strlen(rec->source)))) {
 		d->dropped++;
 		return;
 	}
-	len = n - (size_t)(nl + 1 - msg);
-	if ((f->fd < 0 && file_open(d, f)) ||
-	    (f->size && f->size + len > d->max_size && file_rotate(d, f))) {
-		d->dropped++;
-		return;
-	}
-	if (write(f->fd, nl + 1, len) != (ssize_t)len) {
+	sb_init(&sb);
+	record_text(rec, &sb);
+	if (sb.oom || (f->fd < 0 && file_open(d, f)) ||
+	    (f->size && f->size + sb.len > d->max_size && file_rotate(d, f)) ||
+	    write(f->fd, sb.buf, sb.len) != (ssize_t)sb.len) {
 		d->dropped++; /* a full disk: the record goes, the next one is tried */
+		sb_free(&sb);
 		return;
 	}
-	f->size += len;
+	f->size += sb.len;
 	f->dirty = true;
 	d->written++;
+	sb_free(&sb);
+}
+
+static void keep(struct logd *d, const char *msg, size_t n)
+{
+	struct record rec;
+	char src[256];
+
+	if (logd_unpack(msg, n, &rec, src, sizeof(src))) {
+		d->dropped++;
+		return;
+	}
+	if (d->dir >= 0)
+		keep_file(d, &rec);
+	if (d->shipping)
+		remote_add(&d->remote, &rec);
 }
 
 static void sync_all(struct logd *d, int sock)
 {
-	char msg[64];
+	char msg[96];
 	int n;
 
 	for (int i = 0; i < d->nfiles; i++)
@@ -151,14 +207,15 @@ static void sync_all(struct logd *d, int sock)
 			fsync(d->files[i].fd);
 			d->files[i].dirty = false;
 		}
-	if (d->written == d->told_written && d->dropped == d->told_dropped)
+	uint64_t now[4] = {d->written, d->dropped, d->remote.sent, d->remote.dropped};
+
+	if (!memcmp(now, d->told, sizeof(now)))
 		return;
-	n = snprintf(msg, sizeof(msg), "W %llu %llu", (unsigned long long)d->written,
-		     (unsigned long long)d->dropped);
-	if (send(sock, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n) {
-		d->told_written = d->written;
-		d->told_dropped = d->dropped;
-	}
+	n = snprintf(msg, sizeof(msg), "W %llu %llu %llu %llu", (unsigned long long)now[0],
+		     (unsigned long long)now[1], (unsigned long long)now[2],
+		     (unsigned long long)now[3]);
+	if (send(sock, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+		memcpy(d->told, now, sizeof(now));
 }
 
 /* Everything already sent: taken without waiting (the end, or SIGTERM). */
@@ -176,20 +233,26 @@ static int serve(struct logd *d, int sock)
 	uint64_t next_sync = now_ms() + LOGD_SYNC_MS;
 
 	while (!term) {
-		struct pollfd p = {.fd = sock, .events = POLLIN};
+		struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = -1}};
 		uint64_t now = now_ms();
-		int r = poll(&p, 1, now >= next_sync ? 0 : (int)(next_sync - now));
+		int wait = now >= next_sync ? 0 : (int)(next_sync - now), r;
+		int rw = d->shipping ? remote_poll(&d->remote, &p[1], now) : -1;
 		ssize_t n;
 
+		if (rw >= 0 && rw < wait)
+			wait = rw;
+		r = poll(p, 2, wait);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r > 0) {
+		if (r > 0 && p[0].revents) {
 			n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 				break; /* PID 1 closed its end */
 			if (n > 0)
 				keep(d, buf, (size_t)n);
 		}
+		if (r > 0 && p[1].fd >= 0 && p[1].revents)
+			remote_io(&d->remote, p[1].revents, now_ms());
 		if (now_ms() >= next_sync) {
 			sync_all(d, sock);
 			next_sync = now_ms() + LOGD_SYNC_MS;
@@ -200,15 +263,36 @@ static int serve(struct logd *d, int sock)
 	return 0;
 }
 
+static int open_dir(struct logd *d, const char *dir)
+{
+	int r;
+
+	d->dir = -1;
+	if (!strcmp(dir, "-"))
+		return 0;
+	r = mkdir_p(dir, 0750);
+	if (r < 0)
+		fprintf(stderr, "nucleus-logd: mkdir %s: %s\n", dir, strerror(-r));
+	d->dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->dir < 0) {
+		fprintf(stderr, "nucleus-logd: log_dir %s: %s; records are not kept on disk\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int logd_main(int argc, char **argv)
 {
-	struct logd d = {0};
+	static struct logd d;
 	struct sigaction sa = {.sa_handler = on_term};
 	sigset_t none;
 	int r;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s DIR MAX_SIZE MAX_FILES (fd 0: the socket)\n", argv[0]);
+	if (argc != 6) {
+		fprintf(stderr,
+			"usage: %s DIR|- MAX_SIZE MAX_FILES REMOTE|- FORMAT (fd 0: the socket)\n",
+			argv[0]);
 		return 2;
 	}
 	sigemptyset(&none);
@@ -217,14 +301,14 @@ int logd_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.max_size = strtoull(argv[2], NULL, 10);
 	d.max_files = (unsigned)strtoul(argv[3], NULL, 10);
-	r = mkdir_p(argv[1], 0750);
-	if (r < 0)
-		fprintf(stderr, "nucleus-logd: mkdir %s: %s\n", argv[1], strerror(-r));
-	d.dir = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d.dir < 0) {
-		fprintf(stderr, "nucleus-logd: log_dir %s: %s; records are not kept on disk\n",
-			argv[1], strerror(errno));
+	if (open_dir(&d, argv[1]) && !strcmp(argv[4], "-"))
 		return 1;
+	if (strcmp(argv[4], "-")) {
+		r = remote_init(&d.remote, argv[4], argv[5]);
+		if (r)
+			fprintf(stderr, "nucleus-logd: log_remote %s: %s; records are not sent\n",
+				argv[4], strerror(-r));
+		d.shipping = !r;
 	}
 	return serve(&d, 0);
 }

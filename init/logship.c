@@ -7,7 +7,7 @@
  * that dies is started again a second later. At shutdown it gets SIGTERM
  * with everything else, takes what was sent and fsyncs before it ends.
  */
-#include "logd.h"
+#include "logd_int.h"
 #include "inside.h"
 #include "log.h"
 #include "loop.h"
@@ -27,57 +27,50 @@ static struct {
 	int fd;
 	bool listening, history_sent, gave_up;
 	struct timer retry;
-	uint64_t sent, dropped, written, write_dropped;
+	uint64_t sent, dropped, written, write_dropped, remote_sent, remote_dropped;
 } ship = {.fd = -1, .retry = {.idx = -1}};
 
 static void ship_one(void *arg, const struct record *rec)
 {
 	char buf[LOGD_MSG_MAX];
-	struct strbuf sb;
-	int k;
+	size_t n;
 
 	(void)arg;
 	if (ship.fd < 0) {
 		ship.dropped += ship.pid > 0 || ship.history_sent;
 		return;
 	}
-	k = snprintf(buf, sizeof(buf), "%s\n", rec->source);
-	sb_init(&sb);
-	record_text(rec, &sb);
-	if (sb.oom || k < 0 || (size_t)k + sb.len > sizeof(buf)) {
+	n = logd_pack(rec, buf, sizeof(buf));
+	if (!n || send(ship.fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		ship.dropped++;
-	} else {
-		memcpy(buf + k, sb.buf, sb.len);
-		if (send(ship.fd, buf, (size_t)k + sb.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			ship.dropped++;
-		else
-			ship.sent++;
-	}
-	sb_free(&sb);
+	else
+		ship.sent++;
 }
 
 static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
 {
-	char msg[80], *end;
+	char msg[120], *end;
 	ssize_t n;
 
 	(void)l;
 	(void)ev;
 	(void)arg;
 	while ((n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
-		unsigned long long w, d;
-
 		msg[n] = '\0';
 		if (msg[0] != 'W' || msg[1] != ' ')
 			continue;
-		w = strtoull(msg + 2, &end, 10);
-		if (*end != ' ')
+		unsigned long long v[4];
+		int k;
+
+		end = msg + 1;
+		for (k = 0; k < 4 && *end == ' '; k++)
+			v[k] = strtoull(end + 1, &end, 10);
+		if (k < 4 || *end)
 			continue;
-		d = strtoull(end + 1, &end, 10);
-		if (*end)
-			continue;
-		ship.written = w;
-		ship.write_dropped = d;
+		ship.written = v[0];
+		ship.write_dropped = v[1];
+		ship.remote_sent = v[2];
+		ship.remote_dropped = v[3];
 	}
 }
 
@@ -114,7 +107,14 @@ static void on_writer_exit(void *arg, pid_t pid, int status)
 static pid_t writer_spawn(struct supervisor *s, int sock)
 {
 	const struct sys_conf *sys = &s->m->sys;
-	char size[24], files[12], *argv[] = {LOGD_NAME, sys->log_dir, size, files, NULL};
+	char size[24], files[12], dash[] = "-";
+	char *argv[] = {LOGD_NAME,
+			sys->log_dir ? sys->log_dir : dash,
+			size,
+			files,
+			sys->log_remote ? sys->log_remote : dash,
+			sys->log_remote_json ? "json" : "syslog",
+			NULL};
 	int self = inside_self_fd(), console = log_console_fd();
 	sigset_t none;
 	pid_t pid;
@@ -172,7 +172,10 @@ static void start_writer(struct supervisor *s)
 		ship.listening = true;
 	if (!ship.history_sent)
 		send_history(s);
-	log_info("log_dir %s: records kept by %s (pid %d)", s->m->sys.log_dir, LOGD_NAME, (int)pid);
+	log_info("records %s%s%s%s by %s (pid %d)", s->m->sys.log_dir ? "kept in " : "",
+		 s->m->sys.log_dir ? s->m->sys.log_dir : "",
+		 s->m->sys.log_dir && s->m->sys.log_remote ? " and " : "",
+		 s->m->sys.log_remote ? "sent" : "", LOGD_NAME, (int)pid);
 }
 
 /* The mount log_dir lies under, while it is not there (or failed). */
@@ -192,10 +195,10 @@ void logship_check(struct supervisor *s)
 {
 	const struct path_gate *g;
 
-	if (!s->m->sys.log_dir || ship.pid > 0 || timer_armed(&ship.retry) || ship.gave_up ||
-	    s->shutting_down)
+	if ((!s->m->sys.log_dir && !s->m->sys.log_remote) || ship.pid > 0 ||
+	    timer_armed(&ship.retry) || ship.gave_up || s->shutting_down)
 		return;
-	g = dir_gate(s, s->m->sys.log_dir);
+	g = s->m->sys.log_dir ? dir_gate(s, s->m->sys.log_dir) : NULL;
 	if (g && g->failed) {
 		log_err("log_dir %s: %s failed; records are not kept on disk", s->m->sys.log_dir,
 			g->label);
@@ -208,20 +211,36 @@ void logship_check(struct supervisor *s)
 
 void logship_status_json(struct supervisor *s, struct strbuf *sb)
 {
-	if (!s->m->sys.log_dir) {
-		sb_puts(sb, ", \"log_dir\": null");
+	const struct sys_conf *sys = &s->m->sys;
+
+	if (!sys->log_dir && !sys->log_remote) {
+		sb_puts(sb, ", \"log_dir\": null, \"log_remote\": null");
 		return;
 	}
-	sb_puts(sb, ", \"log_dir\": {\"dir\": ");
-	sb_json_str(sb, s->m->sys.log_dir);
-	sb_puts(sb, ", \"writer_pid\": ");
+	sb_puts(sb, ", \"log_dir\": ");
+	if (sys->log_dir) {
+		sb_puts(sb, "{\"dir\": ");
+		sb_json_str(sb, sys->log_dir);
+		sb_printf(sb, ", \"written\": %llu, \"write_dropped\": %llu}",
+			  (unsigned long long)ship.written, (unsigned long long)ship.write_dropped);
+	} else {
+		sb_puts(sb, "null");
+	}
+	sb_puts(sb, ", \"log_remote\": ");
+	if (sys->log_remote) {
+		sb_puts(sb, "{\"url\": ");
+		sb_json_str(sb, sys->log_remote);
+		sb_printf(sb, ", \"sent\": %llu, \"dropped\": %llu}",
+			  (unsigned long long)ship.remote_sent,
+			  (unsigned long long)ship.remote_dropped);
+	} else {
+		sb_puts(sb, "null");
+	}
+	sb_puts(sb, ", \"log_writer\": {\"pid\": ");
 	if (ship.pid > 0)
 		sb_printf(sb, "%d", (int)ship.pid);
 	else
 		sb_puts(sb, "null");
-	sb_printf(sb,
-		  ", \"sent\": %llu, \"dropped\": %llu, \"written\": %llu, \"write_dropped\": "
-		  "%llu}",
-		  (unsigned long long)ship.sent, (unsigned long long)ship.dropped,
-		  (unsigned long long)ship.written, (unsigned long long)ship.write_dropped);
+	sb_printf(sb, ", \"handed\": %llu, \"dropped\": %llu}", (unsigned long long)ship.sent,
+		  (unsigned long long)ship.dropped);
 }

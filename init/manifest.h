@@ -172,6 +172,8 @@ struct sys_conf {
 	char *log_dir;	   /* where nucleus-logd keeps the records, or NULL */
 	uint64_t log_max_size;
 	unsigned log_max_files;
+	char *log_remote;     /* udp://HOST:PORT or tcp://HOST:PORT, or NULL */
+	bool log_remote_json; /* log_remote_format = json (else RFC 5424 syslog) */
 };
 
 #define DEFAULT_CONTROL_PORT "org.nucleus.ctl"

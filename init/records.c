@@ -198,7 +198,7 @@ const char *rec_stream_name(enum rec_stream s)
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }
 
-static void wall_time(uint64_t wall_us, char *out, size_t size)
+void record_time(uint64_t wall_us, char *out, size_t size)
 {
 	time_t t = (time_t)(wall_us / 1000000);
 	struct tm tm;
@@ -215,7 +215,7 @@ void record_text(const struct record *rec, struct strbuf *sb)
 {
 	char when[40];
 
-	wall_time(rec->wall_us, when, sizeof(when));
+	record_time(rec->wall_us, when, sizeof(when));
 	sb_printf(sb, "%s %s: ", when, rec->source);
 	/* a raw control character is not the terminal's business */
 	for (size_t i = 0; i < rec->len; i++) {
@@ -233,7 +233,7 @@ void record_json(const struct record *rec, struct strbuf *sb)
 {
 	char when[40], *line = malloc(rec->len + 1);
 
-	wall_time(rec->wall_us, when, sizeof(when));
+	record_time(rec->wall_us, when, sizeof(when));
 	sb_printf(sb, "{\"time_ms\": %llu, \"time\": \"%s\", \"service\": ",
 		  (unsigned long long)(rec->mono_us / 1000), when);
 	sb_json_str(sb, rec->source);

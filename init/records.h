@@ -76,5 +76,7 @@ void record_text(const struct record *rec, struct strbuf *sb);
 /* {"time_ms", "time", "service", "stream", "priority", "line"}\n */
 void record_json(const struct record *rec, struct strbuf *sb);
 const char *rec_stream_name(enum rec_stream s);
+/* "2026-12-06T19:56:18.123Z" of a wall-clock time in microseconds. */
+void record_time(uint64_t wall_us, char *out, size_t size);
 
 #endif

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "records.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -211,6 +212,49 @@ static int y_log_max_files(struct loader *L, void *obj, const char *v, const cha
 	return 0;
 }
 
+/* udp://ADDRESS:PORT or tcp://ADDRESS:PORT; [v6]:PORT too. */
+static int y_log_remote(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	const char *hp = v + 6, *colon = strrchr(v, ':');
+	char *end;
+	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+
+	(void)L;
+	char host[64];
+	unsigned char addr[16];
+	size_t n = colon && colon > hp ? (size_t)(colon - hp) : 0;
+
+	if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']') {
+		hp++;
+		n -= 2;
+	}
+	if (n < sizeof(host)) {
+		memcpy(host, hp, n);
+		host[n] = '\0';
+	}
+	if ((strncmp(v, "udp://", 6) && strncmp(v, "tcp://", 6)) || !n || n >= sizeof(host) ||
+	    !colon[1] || *end || port == 0 || port > 65535 ||
+	    (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)) {
+		*why = "expected udp://ADDRESS:PORT or tcp://ADDRESS:PORT (an IPv4 or [IPv6] "
+		       "address)";
+		return -EINVAL;
+	}
+	return mf_put_str(&c->log_remote, v);
+}
+
+static int y_log_remote_format(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (strcmp(v, "syslog") && strcmp(v, "json")) {
+		*why = "expected syslog or json";
+		return -EINVAL;
+	}
+	c->log_remote_json = !strcmp(v, "json");
+	return 0;
+}
+
 static int y_log_ring(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct sys_conf);
@@ -237,6 +281,8 @@ static const struct key_def sys_keys[] = {
 	{"log_dir", y_log_dir, 0, false},
 	{"log_max_size", y_log_max_size, 0, false},
 	{"log_max_files", y_log_max_files, 0, false},
+	{"log_remote", y_log_remote, 0, false},
+	{"log_remote_format", y_log_remote_format, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};

@@ -319,6 +319,7 @@ void manifest_free(struct manifest *m)
 	free(m->sys.control_port);
 	free(m->sys.root);
 	free(m->sys.log_dir);
+	free(m->sys.log_remote);
 	free(m->path);
 	free(m);
 }

@@ -245,7 +245,7 @@ EOF2
 	# PID 1's own records, from before the writer started
 	grep -qE "^$TIME_RE nucleus: nucleus-init .* starting" "$T/logs/nucleus.log"
 	run ctl status --json
-	[[ $output == *'"log_dir": {"dir": "'"$T/logs"'", "writer_pid": '[0-9]* ]]
+	[[ $output == *'"log_dir": {"dir": "'"$T/logs"'", "written": '[0-9]* ]]
 }
 
 @test "log_dir on a full file system: records dropped and counted, services and PID 1 go on" {
@@ -282,4 +282,103 @@ EOF2
 	ctl poweroff
 	wait_until 15 eval '! kill -0 $NUC_PID 2>/dev/null'
 	[ "$(grep -c 'said-just-before-the-end' "$T/logs/last.log")" -eq 300 ]
+}
+
+# listen PROTO PORT OUT: a listener on 127.0.0.1 writing what it gets to OUT
+# (each UDP datagram, each TCP stream's bytes), until killed
+listen() {
+	python3 - "$1" "$2" "$3" <<'PY' &
+import socket, sys
+proto, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+f = open(out, "ab", buffering=0)
+if proto == "udp":
+    while True:
+        f.write(s.recv(65536) + b"\n")
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        f.write(b)
+PY
+	track_pid $!
+	LISTENER=$!
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+@test "log_remote udp: every record as RFC 5424 syslog, PID 1's too" {
+	port=$(free_port)
+	listen udp "$port" "$T/udp"
+	sleep 0.3
+	write_manifest <<EOF2
+[system]
+log_remote = udp://127.0.0.1:$port
+
+[service.ship]
+isolate = no
+exec = sh -c 'echo shipped-out; echo shipped-err >&2; exec $NHELPER sleep 100'
+EOF2
+	nuc_start
+	wait_for_line "$T/udp" 'shipped-err' 10
+	cat "$T/udp"
+	grep -qE "^<30>1 $TIME_RE [^ ]+ ship - stdout - shipped-out$" "$T/udp"
+	grep -qE "^<27>1 $TIME_RE [^ ]+ ship - stderr - shipped-err$" "$T/udp"
+	grep -qE "^<30>1 $TIME_RE [^ ]+ nucleus - nucleus - ship: ready \(pid [0-9]+\)$" "$T/udp"
+	wait_until 10 eval '[ "$(ctl status --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"log_remote\"][\"sent\"])")" -ge 3 ]'
+}
+
+@test "log_remote_format = json: one JSON object a datagram" {
+	port=$(free_port)
+	listen udp "$port" "$T/json"
+	sleep 0.3
+	write_manifest <<EOF2
+[system]
+log_remote = udp://127.0.0.1:$port
+log_remote_format = json
+
+[service.ship]
+isolate = no
+exec = sh -c 'echo as-json; exec $NHELPER sleep 100'
+EOF2
+	nuc_start
+	wait_for_line "$T/json" 'as-json' 10
+	grep -qE '^\{"time_ms": [0-9]+, "time": "[^"]+", "service": "ship", "stream": "stdout", "priority": 6, "line": "as-json"\}$' "$T/json"
+}
+
+@test "log_remote tcp: octet-counted syslog; records made while the listener is away come once it is back" {
+	port=$(free_port)
+	listen tcp "$port" "$T/tcp1"
+	sleep 0.3
+	write_manifest <<EOF2
+[system]
+log_remote = tcp://127.0.0.1:$port
+
+[service.tick]
+isolate = no
+exec = sh -c 'i=0; while :; do i=\$((i + 1)); echo "tick \$i"; sleep 0.2; done'
+EOF2
+	nuc_start
+	wait_for_line "$T/tcp1" 'tick 3' 10
+	# octet counting: "LEN <PRI>1 ..."
+	grep -qE '^[0-9]+ <30>1 ' "$T/tcp1"
+	kill "$LISTENER"
+	wait "$LISTENER" 2>/dev/null || true
+	sleep 2
+	listen tcp "$port" "$T/tcp2"
+	# the back-off is at most a few seconds here; then the queue goes out
+	wait_until 20 eval 'grep -q "tick" "$T/tcp2"'
+	# nothing lost in between: the ticks are continuous over both listeners
+	cat "$T/tcp1" "$T/tcp2" | grep -oE 'tick [0-9]+' | sed 's/tick //' >"$T/nums"
+	last=$(tail -n 1 "$T/nums")
+	[ "$(sort -n -u "$T/nums" | wc -l)" -eq "$last" ]
+	run ctl status --json
+	[[ $output == *'"log_remote": {"url": "tcp://127.0.0.1:'"$port"'", "sent": '* ]]
 }
