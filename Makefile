@@ -143,6 +143,8 @@ bench: all
 	@tests/bench/bridge
 	@echo
 	@tests/bench/ctl
+	@echo
+	@tests/bench/logs
 
 kernel: $(B)/.deps
 

@@ -30,8 +30,10 @@
 struct logfile {
 	char name[72];
 	int fd;
-	uint64_t size;
-	bool dirty;
+	uint64_t size;	   /* written and buffered */
+	bool dirty;	   /* written since the last fsync */
+	struct strbuf out; /* records of this datagram, written together */
+	uint64_t nout;
 };
 
 struct logd {
@@ -116,10 +118,26 @@ static int file_open(struct logd *d, struct logfile *f)
 }
 
 /* NAME.log.(k) -> .(k+1) from the oldest kept down, NAME.log -> .1, a new NAME.log. */
+/* What is buffered goes out in one write(2); a full disk costs those records. */
+static void file_flush(struct logd *d, struct logfile *f)
+{
+	if (!f->nout)
+		return;
+	if (f->fd >= 0 && write(f->fd, f->out.buf, f->out.len) == (ssize_t)f->out.len) {
+		d->written += f->nout;
+		f->dirty = true;
+	} else {
+		d->dropped += f->nout;
+	}
+	f->out.len = 0;
+	f->nout = 0;
+}
+
 static int file_rotate(struct logd *d, struct logfile *f)
 {
 	char from[96], to[96];
 
+	file_flush(d, f);
 	if (f->fd >= 0) {
 		fsync(f->fd);
 		close(f->fd);
@@ -170,31 +188,51 @@ static void keep_file(struct logd *d, const struct record *rec)
 	sb_init(&sb);
 	record_text(rec, &sb);
 	if (sb.oom || (f->fd < 0 && file_open(d, f)) ||
-	    (f->size && f->size + sb.len > d->max_size && file_rotate(d, f)) ||
-	    write(f->fd, sb.buf, sb.len) != (ssize_t)sb.len) {
-		d->dropped++; /* a full disk: the record goes, the next one is tried */
+	    (f->size && f->size + sb.len > d->max_size && file_rotate(d, f))) {
+		d->dropped++;
 		sb_free(&sb);
 		return;
 	}
-	f->size += sb.len;
-	f->dirty = true;
-	d->written++;
+	sb_add(&f->out, sb.buf, sb.len);
+	if (f->out.oom) {
+		d->dropped++;
+		f->out.oom = false;
+	} else {
+		f->size += sb.len;
+		f->nout++;
+	}
 	sb_free(&sb);
 }
 
+static void flush_all(struct logd *d)
+{
+	for (int i = 0; i < d->nfiles; i++)
+		file_flush(d, &d->files[i]);
+}
+
+/* One datagram: records, each after its u32 length. */
 static void keep(struct logd *d, const char *msg, size_t n)
 {
-	struct record rec;
-	char src[256];
+	while (n >= sizeof(uint32_t)) {
+		struct record rec;
+		char src[256];
+		uint32_t len;
 
-	if (logd_unpack(msg, n, &rec, src, sizeof(src))) {
-		d->dropped++;
-		return;
+		memcpy(&len, msg, sizeof(len));
+		msg += sizeof(len);
+		n -= sizeof(len);
+		if (len > n || logd_unpack(msg, len, &rec, src, sizeof(src))) {
+			d->dropped++;
+			return;
+		}
+		if (d->dir >= 0)
+			keep_file(d, &rec);
+		if (d->shipping)
+			remote_add(&d->remote, &rec);
+		msg += len;
+		n -= len;
 	}
-	if (d->dir >= 0)
-		keep_file(d, &rec);
-	if (d->shipping)
-		remote_add(&d->remote, &rec);
+	flush_all(d);
 }
 
 static void sync_all(struct logd *d, int sock)
@@ -202,6 +240,7 @@ static void sync_all(struct logd *d, int sock)
 	char msg[96];
 	int n;
 
+	flush_all(d);
 	for (int i = 0; i < d->nfiles; i++)
 		if (d->files[i].dirty && d->files[i].fd >= 0) {
 			fsync(d->files[i].fd);
@@ -229,7 +268,7 @@ static void drain(struct logd *d, int sock, char *buf, size_t size)
 
 static int serve(struct logd *d, int sock)
 {
-	static char buf[LOGD_MSG_MAX];
+	static char buf[LOGD_BATCH];
 	uint64_t next_sync = now_ms() + LOGD_SYNC_MS;
 
 	while (!term) {

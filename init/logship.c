@@ -30,21 +30,43 @@ static struct {
 	uint64_t sent, dropped, written, write_dropped, remote_sent, remote_dropped;
 } ship = {.fd = -1, .retry = {.idx = -1}};
 
+/*
+ * Records are batched: a round of the loop (one read of a service's pipe is
+ * up to 16 KiB of lines) goes to the writer in one send(2), not one each.
+ */
+static char batch[LOGD_BATCH];
+static size_t batch_len, batch_n;
+
+void logship_flush(void)
+{
+	if (!batch_n)
+		return;
+	if (ship.fd >= 0 && send(ship.fd, batch, batch_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		ship.sent += batch_n;
+	else
+		ship.dropped += batch_n;
+	batch_len = batch_n = 0;
+}
+
 static void ship_one(void *arg, const struct record *rec)
 {
-	char buf[LOGD_MSG_MAX];
-	size_t n;
+	uint32_t n;
 
 	(void)arg;
 	if (ship.fd < 0) {
 		ship.dropped += ship.pid > 0 || ship.history_sent;
 		return;
 	}
-	n = logd_pack(rec, buf, sizeof(buf));
-	if (!n || send(ship.fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (batch_len + sizeof(n) + LOGD_MSG_MAX > sizeof(batch))
+		logship_flush();
+	n = (uint32_t)logd_pack(rec, batch + batch_len + sizeof(n), LOGD_MSG_MAX);
+	if (!n) {
 		ship.dropped++;
-	else
-		ship.sent++;
+		return;
+	}
+	memcpy(batch + batch_len, &n, sizeof(n));
+	batch_len += sizeof(n) + n;
+	batch_n++;
 }
 
 static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
@@ -78,6 +100,7 @@ static void ship_close(struct loop *l)
 {
 	if (ship.fd < 0)
 		return;
+	logship_flush();
 	loop_del_fd(l, ship.fd);
 	close(ship.fd);
 	ship.fd = -1;
@@ -143,6 +166,7 @@ static void send_history(struct supervisor *s)
 	for (int i = 0; i < s->nsvc; i++)
 		recring_each(&s->svcs[i]->rec, s->svcs[i]->conf->name, ship_one, NULL);
 	ship.history_sent = true;
+	logship_flush();
 }
 
 static void start_writer(struct supervisor *s)
@@ -154,7 +178,9 @@ static void start_writer(struct supervisor *s)
 		log_err("log_dir: socketpair: %s", strerror(errno));
 		return;
 	}
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* root may go past net.core.wmem_max: a burst waits in the kernel, not dropped */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	pid = writer_spawn(s, sv[1]);
 	close(sv[1]);

@@ -637,4 +637,5 @@ void sup_settle(struct supervisor *s)
 		}
 		sup_check_done(s);
 	}
+	logship_flush();
 }
