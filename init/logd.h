@@ -10,10 +10,10 @@
 #include "nucleus.h"
 
 #define LOGD_NAME    "nucleus-logd"
-#define LOGD_SYNC_MS 5000 /* dirty files are fsynced at least this often */
+#define LOGD_SYNC_MS 5000		  /* dirty files are fsynced at least this often */
 #define LOGD_MSG_MAX (REC_LINE_MAX + 256) /* one record on the wire */
 #define LOGD_BATCH   (64 * 1024)	  /* a datagram: records, each after its u32 length */
-#define LOGD_SNDBUF  (4 << 20) /* a burst PID 1 may send ahead of the writer */
+#define LOGD_SNDBUF  (4 << 20)		  /* a burst PID 1 may send ahead of the writer */
 
 #include "records.h"
 
@@ -25,6 +25,8 @@ struct strbuf;
 void logship_check(struct supervisor *s);
 /* What the loop's round made goes to the writer in one datagram (sup_settle). */
 void logship_flush(void);
+/* The writer is behind: the services' pipes are not read meanwhile. */
+bool logship_blocked(void);
 /* ", \"log_dir\": {...}" or null. */
 void logship_status_json(struct supervisor *s, struct strbuf *sb);
 

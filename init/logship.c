@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "service.h"
+#include "svc_internal.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -27,6 +28,7 @@ static struct {
 	int fd;
 	bool listening, history_sent, gave_up;
 	struct timer retry;
+	bool blocked; /* the socket is full: the batch waits, the pipes are not read */
 	uint64_t sent, dropped, written, write_dropped, remote_sent, remote_dropped;
 } ship = {.fd = -1, .retry = {.idx = -1}};
 
@@ -37,14 +39,43 @@ static struct {
 static char batch[LOGD_BATCH];
 static size_t batch_len, batch_n;
 
+/*
+ * A writer behind (the socket is full) is waited for, not dropped from: the
+ * batch stays, PID 1 stops reading the services' pipes (they block in their
+ * writes, as under s6-log) until the socket takes it. A writer that cannot
+ * write (a full disk) still takes records and drops them itself, so it never
+ * holds a service for long; one that ends lets the pipes go on at once.
+ */
+static struct supervisor *ship_sup;
+
+bool logship_blocked(void)
+{
+	return ship.blocked;
+}
+
+static void set_blocked(bool on)
+{
+	if (ship.blocked == on)
+		return;
+	ship.blocked = on;
+	if (ship.fd >= 0)
+		loop_mod_fd(ship_sup->loop, ship.fd, on ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	if (!on)
+		svc_output_resume(ship_sup);
+}
+
 void logship_flush(void)
 {
-	if (!batch_n)
+	if (!batch_n || ship.blocked)
 		return;
-	if (ship.fd >= 0 && send(ship.fd, batch, batch_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+	if (ship.fd >= 0 && send(ship.fd, batch, batch_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
 		ship.sent += batch_n;
-	else
+	} else if (ship.fd >= 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+		set_blocked(true);
+		return;
+	} else {
 		ship.dropped += batch_n;
+	}
 	batch_len = batch_n = 0;
 }
 
@@ -59,6 +90,10 @@ static void ship_one(void *arg, const struct record *rec)
 	}
 	if (batch_len + sizeof(n) + LOGD_MSG_MAX > sizeof(batch))
 		logship_flush();
+	if (batch_len + sizeof(n) + LOGD_MSG_MAX > sizeof(batch)) {
+		ship.dropped++; /* still waiting for the writer: PID 1's own records */
+		return;
+	}
 	n = (uint32_t)logd_pack(rec, batch + batch_len + sizeof(n), LOGD_MSG_MAX);
 	if (!n) {
 		ship.dropped++;
@@ -75,8 +110,15 @@ static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
 	ssize_t n;
 
 	(void)l;
-	(void)ev;
 	(void)arg;
+	if ((ev & EPOLLOUT) && ship.blocked) {
+		ship.blocked = false;
+		logship_flush();
+		if (!ship.blocked) {
+			loop_mod_fd(ship_sup->loop, fd, EPOLLIN);
+			svc_output_resume(ship_sup);
+		}
+	}
 	while ((n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
 		msg[n] = '\0';
 		if (msg[0] != 'W' || msg[1] != ' ')
@@ -100,10 +142,14 @@ static void ship_close(struct loop *l)
 {
 	if (ship.fd < 0)
 		return;
+	set_blocked(false);
 	logship_flush();
 	loop_del_fd(l, ship.fd);
 	close(ship.fd);
 	ship.fd = -1;
+	/* what it did not take is lost with it */
+	ship.dropped += batch_n;
+	batch_len = batch_n = 0;
 }
 
 static void start_writer(struct supervisor *s);
@@ -192,6 +238,7 @@ static void start_writer(struct supervisor *s)
 	}
 	ship.pid = pid;
 	ship.fd = sv[0];
+	ship_sup = s;
 	if (loop_add_fd(s->loop, ship.fd, EPOLLIN, on_report, NULL))
 		log_warn("log_dir: the writer's counts will not be heard");
 	if (!ship.listening && records_listen(ship_one, NULL) == 0)

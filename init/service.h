@@ -110,6 +110,7 @@ struct service {
 	 * the service's lifetime, and its records */
 	struct svc_pipe {
 		int rd, wr;
+		bool paused; /* not read while the log writer is behind */
 		struct linebuf lb;
 	} out[2];
 	struct recring rec;

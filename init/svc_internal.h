@@ -42,6 +42,8 @@ void svc_output_open(struct service *svc, struct spawn_io *io);
 /* The run ended: what is left in the pipes, a last line without its newline too. */
 void svc_output_drain(struct service *svc);
 void svc_output_close(struct service *svc);
+/* The log writer caught up: the pipes it held back are read again. */
+void svc_output_resume(struct supervisor *s);
 
 /* ---- supervisor.c ---- */
 

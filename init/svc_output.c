@@ -10,6 +10,7 @@
 #include "svc_internal.h"
 #include "log.h"
 #include "spawn.h"
+#include "logd.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,11 +52,18 @@ static void on_output(struct loop *l, int fd, uint32_t ev, void *arg)
 	struct svc_pipe *p = pipe_of(svc, fd);
 	char buf[4096];
 
-	(void)l;
 	(void)ev;
 	/* A few reads per wakeup keep one chatty service from starving the loop. */
 	for (int i = 0; i < 4; i++) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n;
+
+		/* the log writer is behind: the service waits in its write, as a pipe makes it */
+		if (logship_blocked()) {
+			p->paused = true;
+			loop_mod_fd(l, fd, 0);
+			return;
+		}
+		n = read(fd, buf, sizeof(buf));
 
 		if (n <= 0)
 			break;
@@ -111,6 +119,18 @@ void svc_output_open(struct service *svc, struct spawn_io *io)
 			log_warn("%s: stderr pipe: %s", c->name, strerror(-r));
 		io->err_fd = svc->out[1].wr;
 	}
+}
+
+void svc_output_resume(struct supervisor *s)
+{
+	for (int i = 0; i < s->nsvc; i++)
+		for (int k = 0; k < 2; k++) {
+			struct svc_pipe *p = &s->svcs[i]->out[k];
+
+			if (p->paused && p->rd >= 0)
+				loop_mod_fd(s->loop, p->rd, EPOLLIN);
+			p->paused = false;
+		}
 }
 
 void svc_output_close(struct service *svc)

@@ -382,3 +382,29 @@ EOF2
 	run ctl status --json
 	[[ $output == *'"log_remote": {"url": "tcp://127.0.0.1:'"$port"'", "sent": '* ]]
 }
+
+@test "log_dir: a burst faster than the writer is waited for, not dropped: every line on disk" {
+	write_manifest <<EOF2
+[system]
+log_dir = $T/logs
+log_max_size = 64M
+console_level = warn
+
+[service.b1]
+isolate = no
+type = oneshot
+exec = $NHELPER print 100000 a-burst-of-lines-faster-than-any-disk-takes-them
+
+[service.b2]
+isolate = no
+type = oneshot
+exec = $NHELPER print 100000 a-burst-of-lines-faster-than-any-disk-takes-them
+EOF2
+	nuc_start
+	wait_for_state b1 exited 60
+	wait_for_state b2 exited 60
+	wait_until 30 eval '[ "$(grep -c burst "$T/logs/b1.log" 2>/dev/null || echo 0)" -eq 100000 ] && [ "$(grep -c burst "$T/logs/b2.log" 2>/dev/null || echo 0)" -eq 100000 ]'
+	run ctl status --json
+	[[ $output == *'"log_writer": {"pid": '[0-9]*', "handed": '[0-9]*', "dropped": 0}'* ]]
+	tail -n 1 "$T/logs/b1.log" | grep -q ' 100000$'
+}
