@@ -177,20 +177,20 @@ static struct logfile *file_of(struct logd *d, const char *name, size_t n)
 /* One record into its file: a text line, as `nucleusctl logs` prints it. */
 static void keep_file(struct logd *d, const struct record *rec)
 {
+	static struct strbuf sb; /* one line's text, its memory kept from record to record */
 	struct logfile *f;
-	struct strbuf sb;
 
 	if (!name_ok(rec->source, strlen(rec->source)) ||
 	    !(f = file_of(d, rec->source, strlen(rec->source)))) {
 		d->dropped++;
 		return;
 	}
-	sb_init(&sb);
+	sb.len = 0;
+	sb.oom = false;
 	record_text(rec, &sb);
 	if (sb.oom || (f->fd < 0 && file_open(d, f)) ||
 	    (f->size && f->size + sb.len > d->max_size && file_rotate(d, f))) {
 		d->dropped++;
-		sb_free(&sb);
 		return;
 	}
 	sb_add(&f->out, sb.buf, sb.len);
@@ -201,7 +201,6 @@ static void keep_file(struct logd *d, const struct record *rec)
 		f->size += sb.len;
 		f->nout++;
 	}
-	sb_free(&sb);
 }
 
 static void flush_all(struct logd *d)

@@ -34,10 +34,14 @@ static struct {
 
 /*
  * Records are batched: a round of the loop (one read of a service's pipe is
- * up to 16 KiB of lines) goes to the writer in one send(2), not one each.
+ * up to 16 KiB of lines) goes to the writer in sends of up to LOGD_BATCH,
+ * not one each. Records wait here while the writer is behind; what one
+ * read already held when that began fits in SPILL_MAX, which only PID 1's
+ * own records can pass (dropped and counted then).
  */
-static char batch[LOGD_BATCH];
-static size_t batch_len, batch_n;
+#define SPILL_MAX (4u << 20)
+static struct strbuf batch; /* records, each after its u32 length */
+static uint64_t batch_n;
 
 /*
  * A writer behind (the socket is full) is waited for, not dropped from: the
@@ -64,44 +68,78 @@ static void set_blocked(bool on)
 		svc_output_resume(ship_sup);
 }
 
+/* From @off, the records that fit one datagram: its end; their count in @n. */
+static size_t chunk_end(size_t off, uint64_t *n)
+{
+	size_t end = off;
+
+	*n = 0;
+	while (end < batch.len) {
+		uint32_t len;
+
+		memcpy(&len, batch.buf + end, sizeof(len));
+		if (end > off && end - off + sizeof(len) + len > LOGD_BATCH)
+			break;
+		end += sizeof(len) + len;
+		(*n)++;
+	}
+	return end;
+}
+
 void logship_flush(void)
 {
-	if (!batch_n || ship.blocked)
-		return;
-	if (ship.fd >= 0 && send(ship.fd, batch, batch_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
-		ship.sent += batch_n;
-	} else if (ship.fd >= 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-		set_blocked(true);
-		return;
-	} else {
-		ship.dropped += batch_n;
+	size_t off = 0;
+
+	while (off < batch.len && !ship.blocked) {
+		uint64_t n;
+		size_t end = chunk_end(off, &n);
+
+		if (ship.fd >= 0 &&
+		    send(ship.fd, batch.buf + off, end - off, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+			ship.sent += n;
+		} else if (ship.fd >= 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			set_blocked(true);
+			break;
+		} else {
+			ship.dropped += n;
+		}
+		batch_n -= n;
+		off = end;
 	}
-	batch_len = batch_n = 0;
+	if (off) {
+		memmove(batch.buf, batch.buf + off, batch.len - off);
+		batch.len -= off;
+	}
 }
 
 static void ship_one(void *arg, const struct record *rec)
 {
+	char wire[LOGD_MSG_MAX];
 	uint32_t n;
+	size_t at;
 
 	(void)arg;
 	if (ship.fd < 0) {
 		ship.dropped += ship.pid > 0 || ship.history_sent;
 		return;
 	}
-	if (batch_len + sizeof(n) + LOGD_MSG_MAX > sizeof(batch))
-		logship_flush();
-	if (batch_len + sizeof(n) + LOGD_MSG_MAX > sizeof(batch)) {
-		ship.dropped++; /* still waiting for the writer: PID 1's own records */
-		return;
-	}
-	n = (uint32_t)logd_pack(rec, batch + batch_len + sizeof(n), LOGD_MSG_MAX);
-	if (!n) {
+	n = (uint32_t)logd_pack(rec, wire, sizeof(wire));
+	if (!n || batch.len + sizeof(n) + n > SPILL_MAX) {
 		ship.dropped++;
 		return;
 	}
-	memcpy(batch + batch_len, &n, sizeof(n));
-	batch_len += sizeof(n) + n;
+	at = batch.len;
+	sb_add(&batch, (const char *)&n, sizeof(n));
+	sb_add(&batch, wire, n);
+	if (batch.oom) {
+		batch.len = at; /* the records before it stay whole */
+		batch.oom = false;
+		ship.dropped++;
+		return;
+	}
 	batch_n++;
+	if (batch.len >= LOGD_BATCH && !ship.blocked)
+		logship_flush();
 }
 
 static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
@@ -149,7 +187,8 @@ static void ship_close(struct loop *l)
 	ship.fd = -1;
 	/* what it did not take is lost with it */
 	ship.dropped += batch_n;
-	batch_len = batch_n = 0;
+	batch.len = 0;
+	batch_n = 0;
 }
 
 static void start_writer(struct supervisor *s);

@@ -200,15 +200,22 @@ const char *rec_stream_name(enum rec_stream s)
 
 void record_time(uint64_t wall_us, char *out, size_t size)
 {
+	/* the date and time of the last second seen: most records share one */
+	static time_t last = -1;
+	static char ymdhms[24];
 	time_t t = (time_t)(wall_us / 1000000);
 	struct tm tm;
 
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(out, size, "?");
-		return;
+	if (t != last) {
+		if (!gmtime_r(&t, &tm)) {
+			snprintf(out, size, "?");
+			return;
+		}
+		snprintf(ymdhms, sizeof(ymdhms), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		last = t;
 	}
-	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_us / 1000 % 1000));
+	snprintf(out, size, "%s.%03uZ", ymdhms, (unsigned)(wall_us / 1000 % 1000));
 }
 
 void record_text(const struct record *rec, struct strbuf *sb)
@@ -218,13 +225,15 @@ void record_text(const struct record *rec, struct strbuf *sb)
 	record_time(rec->wall_us, when, sizeof(when));
 	sb_printf(sb, "%s %s: ", when, rec->source);
 	/* a raw control character is not the terminal's business */
-	for (size_t i = 0; i < rec->len; i++) {
-		unsigned char c = (unsigned char)rec->line[i];
+	for (size_t i = 0, from = 0; i <= rec->len; i++) {
+		unsigned char c = i < rec->len ? (unsigned char)rec->line[i] : '\n';
 
-		if (c < 0x20 && c != '\t')
+		if (i < rec->len && (c >= 0x20 || c == '\t'))
+			continue;
+		sb_add(sb, rec->line + from, i - from);
+		if (i < rec->len)
 			sb_printf(sb, "\\x%02x", c);
-		else
-			sb_add(sb, (const char *)&c, 1);
+		from = i + 1;
 	}
 	sb_puts(sb, "\n");
 }
