@@ -130,11 +130,6 @@ static void plan_strings(const struct run_plan *p, struct plan_hdr *h, struct st
 	h->strings = (uint32_t)sb->len;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	return n && write(fd, buf, n) != (ssize_t)n ? -1 : 0;
-}
-
 int run_plan_write(const struct run_plan *p, struct nerr *e)
 {
 	struct plan_hdr h = {.magic = PLAN_MAGIC, .f = p->f};

@@ -73,29 +73,12 @@ struct client {
 	bool raw;
 };
 
-static int write_all_fd(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int send_frame(struct client *c, enum frame_type t, const void *data, size_t len)
 {
 	unsigned char hdr[FRAME_HDR];
 
 	frame_header(hdr, t, CHAN, (uint32_t)len);
-	if (write_all_fd(c->fd, hdr, sizeof(hdr)) || (len && write_all_fd(c->fd, data, len))) {
+	if (write_all(c->fd, hdr, sizeof(hdr)) || (len && write_all(c->fd, data, len))) {
 		fprintf(stderr, "nucleusctl: send: %s\n", strerror(errno));
 		return -1;
 	}
@@ -111,7 +94,7 @@ static void on_frame(void *arg, const struct frame *f)
 	switch (f->type) {
 	case F_OUT:
 	case F_ERR:
-		if (f->len && write_all_fd(f->type == F_OUT ? 1 : 2, f->data, f->len) &&
+		if (f->len && write_all(f->type == F_OUT ? 1 : 2, f->data, f->len) &&
 		    f->type == F_OUT)
 			c->code = c->code < 0 ? 141 : c->code; /* stdout gone, as SIGPIPE would */
 		break;
@@ -341,7 +324,7 @@ static int session(const char *path, char **w, int n)
 	if (c.exec)
 		exec_local_setup(&c);
 	/* a port may hold half a frame of an earlier client: SYNC first */
-	r = write_all_fd(c.fd, frame_sync, sizeof(frame_sync)) ||
+	r = write_all(c.fd, frame_sync, sizeof(frame_sync)) ||
 	    send_frame(&c, F_OPEN, req.buf, req.len) || (c.tty && (send_winsize(&c), 0));
 	sb_free(&req);
 	if (!r)

@@ -78,6 +78,10 @@ void sb_json_str(struct strbuf *sb, const char *s);
 /* mkdir -p: 0 or a negative errno. */
 int mkdir_p(const char *path, unsigned mode);
 
+/* All @n bytes of @buf to @fd (a short write goes on, EINTR is retried): 0, or -errno (-EIO: 0
+ * written). */
+int write_all(int fd, const void *buf, size_t n);
+
 /*
  * write_text - writes @text whole into the existing file @path (relative to
  * @dirfd, or AT_FDCWD): the /proc, /sys and cgroup files whose write is one

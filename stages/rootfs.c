@@ -45,21 +45,6 @@ struct copy_ctx {
 	struct nerr *e;
 };
 
-static int write_full(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int copy_file(struct copy_ctx *c, int src, int dst, const char *name, const struct stat *st)
 {
 	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, r = 0;
@@ -73,11 +58,14 @@ static int copy_file(struct copy_ctx *c, int src, int dst, const char *name, con
 		goto out;
 	}
 	while ((n = read(in, c->buf, c->bufsize)) != 0) {
+		int w;
+
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write_full(out, c->buf, (size_t)n) < 0) {
-			r = nerr_set(c->e, "copy", errno, "%s %s: %s", n < 0 ? "read" : "write",
-				     name, strerror(errno));
+		w = n < 0 ? -errno : write_all(out, c->buf, (size_t)n);
+		if (w) {
+			r = nerr_set(c->e, "copy", -w, "%s %s: %s", n < 0 ? "read" : "write", name,
+				     strerror(-w));
 			goto out;
 		}
 	}

@@ -124,22 +124,6 @@ static bool dns_ok(const char *s)
 	return true;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Whether the file at @path holds exactly @len bytes of @want. */
 static bool file_holds(const char *path, const char *want, size_t len)
 {
