@@ -14,8 +14,7 @@ static bool path_under(const char *path, const char *where)
 	return !strncmp(path, where, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-/* The gate @path (up to @len bytes of it) lies under, if any. */
-static const struct path_gate *gate_of(const struct supervisor *s, const char *path, size_t len)
+const struct path_gate *sup_gate_of(const struct supervisor *s, const char *path, size_t len)
 {
 	char buf[4096];
 
@@ -35,7 +34,7 @@ static const struct path_gate *gate_of_sources(const struct supervisor *s, char 
 	const struct path_gate *g = NULL;
 
 	for (int i = 0; !g && items && items[i]; i++)
-		g = gate_of(s, items[i], strcspn(items[i], ":"));
+		g = sup_gate_of(s, items[i], strcspn(items[i], ":"));
 	return g;
 }
 
@@ -60,7 +59,7 @@ static const struct path_gate *svc_gate(const struct service *svc)
 	if (!s->ngates)
 		return NULL;
 	for (size_t i = 0; !g && i < ARRAY_SIZE(one); i++)
-		g = one[i] ? gate_of(s, one[i], strlen(one[i])) : NULL;
+		g = one[i] ? sup_gate_of(s, one[i], strlen(one[i])) : NULL;
 	if (!g)
 		g = gate_of_sources(s, c->volumes);
 	if (!g)

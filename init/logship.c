@@ -290,19 +290,6 @@ static void start_writer(struct supervisor *s)
 		 s->m->sys.log_remote ? "sent" : "", LOGD_NAME, (int)pid);
 }
 
-/* The mount log_dir lies under, while it is not there (or failed). */
-static const struct path_gate *dir_gate(const struct supervisor *s, const char *dir)
-{
-	for (int i = 0; i < s->ngates; i++) {
-		size_t n = strlen(s->gates[i].where);
-
-		if (!strncmp(dir, s->gates[i].where, n) &&
-		    (dir[n] == '/' || dir[n] == '\0' || !strcmp(s->gates[i].where, "/")))
-			return &s->gates[i];
-	}
-	return NULL;
-}
-
 void logship_check(struct supervisor *s)
 {
 	const struct path_gate *g;
@@ -310,7 +297,8 @@ void logship_check(struct supervisor *s)
 	if ((!s->m->sys.log_dir && !s->m->sys.log_remote) || ship.pid > 0 ||
 	    timer_armed(&ship.retry) || ship.gave_up || s->shutting_down)
 		return;
-	g = s->m->sys.log_dir ? dir_gate(s, s->m->sys.log_dir) : NULL;
+	/* log_dir's mount, while it is not there (or failed) */
+	g = s->m->sys.log_dir ? sup_gate_of(s, s->m->sys.log_dir, strlen(s->m->sys.log_dir)) : NULL;
 	if (g && g->failed) {
 		log_err("log_dir %s: %s failed; records are not kept on disk", s->m->sys.log_dir,
 			g->label);

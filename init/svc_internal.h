@@ -61,6 +61,8 @@ enum dep_verdict svc_deps_verdict(struct service *svc, const char **which);
 /* A required dependency went down: stopped or failed (not restarting). */
 struct service *svc_required_down(struct service *svc);
 bool svc_depends_on(const struct service *svc, const char *name);
+/* The gate (a [mount.*] not there yet, or failed) @path (its first @len bytes) lies under. */
+const struct path_gate *sup_gate_of(const struct supervisor *s, const char *path, size_t len);
 
 /* ---- svc_cgroup.c ---- */
 
