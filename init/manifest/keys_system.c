@@ -46,16 +46,21 @@ static int y_modules(struct loader *L, void *obj, const char *v, const char **wh
 	return mf_put_list_of(&c->modules, v, valid_name, "expected module names", why);
 }
 
-static int y_log_level(struct loader *L, void *obj, const char *v, const char **why)
+static int level_key(int *dst, const char *v, const char **why)
 {
-	OBJ(struct sys_conf);
-	(void)L;
-	c->log_level = log_level_parse(v);
-	if (c->log_level < 0) {
+	*dst = log_level_parse(v);
+	if (*dst < 0) {
 		*why = "expected error, warn, info or debug";
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int y_log_level(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	return level_key(&c->log_level, v, why);
 }
 
 static int y_runtime_dir(struct loader *L, void *obj, const char *v, const char **why)
@@ -171,12 +176,7 @@ static int y_console_level(struct loader *L, void *obj, const char *v, const cha
 {
 	OBJ(struct sys_conf);
 	(void)L;
-	c->console_level = log_level_parse(v);
-	if (c->console_level < 0) {
-		*why = "expected error, warn, info or debug";
-		return -EINVAL;
-	}
-	return 0;
+	return level_key(&c->console_level, v, why);
 }
 
 static int y_log_dir(struct loader *L, void *obj, const char *v, const char **why)
