@@ -31,6 +31,8 @@ void control_port_scan(struct supervisor *s);
 int ctl_main(int argc, char **argv);
 /* `nucleusctl mux PORT_SOCKET LISTEN_SOCKET` (ctl_mux.c). */
 int ctl_mux_main(int argc, char **argv);
+/* `logs --dir DIR ...`: log_dir's files, read by the client (ctl_logfiles.c). */
+int ctl_logs_dir(int argc, char **argv);
 
 enum { WAIT_NONE, WAIT_START, WAIT_STOP };
 

@@ -8,7 +8,11 @@
  * slow or full, or a remote that is away, holds this process, never PID 1
  * (whose sends do not wait: it counts what the socket would not take); what
  * cannot be written or sent is counted here, and the counts go back to PID 1
- * on the same socket ("W written dropped sent remote_dropped") for status.
+ * on the same socket ("W taken written dropped sent remote_dropped", within
+ * LOGD_TELL_MS) for status.
+ *
+ * It also appends the bytes of each `stdout = file:PATH` output to PATH,
+ * as they came (WIRE_RAW), rotated the same way into PATH.1 ... PATH.N.
  *
  *   nucleus-logd DIR|- MAX_SIZE MAX_FILES REMOTE|- FORMAT   (fd 0: the socket)
  */
@@ -27,12 +31,16 @@
 
 #define LOGD_MAX_SOURCES 256
 
+/* A file records or a file: output's bytes go to; its buffer holds one datagram's worth. */
 struct logfile {
-	char name[72];
+	char *path;  /* "NAME.log" under log_dir, or a file: output's absolute path */
+	int at;	     /* log_dir's fd, or AT_FDCWD */
+	bool raw;    /* a file: output */
+	bool at_bol; /* what it holds ends with a whole line */
 	int fd;
 	uint64_t size;	   /* written and buffered */
 	bool dirty;	   /* written since the last fsync */
-	struct strbuf out; /* records of this datagram, written together */
+	struct strbuf out; /* what this datagram brought, written together */
 	uint64_t nout;
 };
 
@@ -44,7 +52,7 @@ struct logd {
 	unsigned max_files;
 	struct logfile files[LOGD_MAX_SOURCES];
 	int nfiles;
-	uint64_t written, dropped, told[4];
+	uint64_t taken, written, dropped, told[5];
 };
 
 size_t logd_pack(const struct record *rec, char *buf, size_t size)
@@ -55,13 +63,21 @@ size_t logd_pack(const struct record *rec, char *buf, size_t size)
 			      .prio = (uint8_t)rec->prio};
 	size_t sl = strlen(rec->source);
 
-	if (sl > 255 || sizeof(w) + sl + rec->len > size)
+	if (sl > LOGD_SRC_MAX || sizeof(w) + sl + rec->len > size)
 		return 0;
-	w.srclen = (uint8_t)sl;
+	w.srclen = (uint16_t)sl;
 	memcpy(buf, &w, sizeof(w));
 	memcpy(buf + sizeof(w), rec->source, sl);
 	memcpy(buf + sizeof(w) + sl, rec->line, rec->len);
 	return sizeof(w) + sl + rec->len;
+}
+
+size_t logd_pack_raw(const char *path, const char *data, size_t n, char *buf, size_t size)
+{
+	struct record rec = {
+		.source = path, .stream = (enum rec_stream)WIRE_RAW, .line = data, .len = n};
+
+	return logd_pack(&rec, buf, size);
 }
 
 int logd_unpack(const char *buf, size_t n, struct record *rec, char *src, size_t srcsize)
@@ -71,7 +87,8 @@ int logd_unpack(const char *buf, size_t n, struct record *rec, char *src, size_t
 	if (n < sizeof(w))
 		return -EINVAL;
 	memcpy(&w, buf, sizeof(w));
-	if (sizeof(w) + w.srclen > n || w.srclen >= srcsize || w.stream > REC_KERNEL)
+	if (sizeof(w) + w.srclen > n || w.srclen >= srcsize ||
+	    (w.stream > REC_KERNEL && w.stream != WIRE_RAW))
 		return -EINVAL;
 	memcpy(src, buf + sizeof(w), w.srclen);
 	src[w.srclen] = '\0';
@@ -95,7 +112,7 @@ static void on_term(int sig)
 
 static bool name_ok(const char *s, size_t n)
 {
-	if (!n || n >= sizeof(((struct logfile *)0)->name) - 8 || s[0] == '.')
+	if (!n || n > 64 || s[0] == '.')
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
@@ -106,18 +123,21 @@ static bool name_ok(const char *s, size_t n)
 
 static int file_open(struct logd *d, struct logfile *f)
 {
-	char path[96];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s.log", f->name);
-	f->fd = openat(d->dir, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	(void)d;
+	/* log_dir's own files are never followed out of it; a file: output is
+	 * the host path the manifest names, as the service would have opened it */
+	f->fd = openat(f->at, f->path,
+		       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+			       (f->raw ? 0 : O_NOFOLLOW),
+		       f->raw ? 0644 : 0640);
 	if (f->fd < 0)
 		return -errno;
 	f->size = fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	return 0;
 }
 
-/* NAME.log.(k) -> .(k+1) from the oldest kept down, NAME.log -> .1, a new NAME.log. */
 /* What is buffered goes out in one write(2); a full disk costs those records. */
 static void file_flush(struct logd *d, struct logfile *f)
 {
@@ -133,9 +153,10 @@ static void file_flush(struct logd *d, struct logfile *f)
 	f->nout = 0;
 }
 
+/* PATH.(k) -> .(k+1) from the oldest kept down, PATH -> PATH.1, a new PATH. */
 static int file_rotate(struct logd *d, struct logfile *f)
 {
-	char from[96], to[96];
+	static char from[LOGD_SRC_MAX + 16], to[LOGD_SRC_MAX + 16];
 
 	file_flush(d, f);
 	if (f->fd >= 0) {
@@ -144,62 +165,131 @@ static int file_rotate(struct logd *d, struct logfile *f)
 		f->fd = -1;
 	}
 	for (unsigned k = d->max_files; k > 1; k--) {
-		snprintf(from, sizeof(from), "%s.log.%u", f->name, k - 1);
-		snprintf(to, sizeof(to), "%s.log.%u", f->name, k);
-		renameat(d->dir, from, d->dir, to);
+		snprintf(from, sizeof(from), "%s.%u", f->path, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", f->path, k);
+		renameat(f->at, from, f->at, to);
 	}
-	snprintf(from, sizeof(from), "%s.log", f->name);
-	snprintf(to, sizeof(to), "%s.log.1", f->name);
+	snprintf(to, sizeof(to), "%s.1", f->path);
 	if (d->max_files)
-		renameat(d->dir, from, d->dir, to);
+		renameat(f->at, f->path, f->at, to);
 	else
-		unlinkat(d->dir, from, 0);
+		unlinkat(f->at, f->path, 0);
 	f->dirty = false;
 	return file_open(d, f);
 }
 
-static struct logfile *file_of(struct logd *d, const char *name, size_t n)
+/* The file of @path (a source's NAME.log, or a file: output): opened on its first use. */
+static struct logfile *file_of(struct logd *d, const char *path, bool raw)
 {
 	struct logfile *f;
 
 	for (int i = 0; i < d->nfiles; i++)
-		if (strlen(d->files[i].name) == n && !memcmp(d->files[i].name, name, n))
+		if (d->files[i].raw == raw && !strcmp(d->files[i].path, path))
 			return &d->files[i];
 	if (d->nfiles == LOGD_MAX_SOURCES)
 		return NULL;
-	f = &d->files[d->nfiles++];
-	memcpy(f->name, name, n);
-	f->name[n] = '\0';
-	f->fd = -1;
+	f = &d->files[d->nfiles];
+	*f = (struct logfile){.path = strdup(path),
+			      .at = raw ? AT_FDCWD : d->dir,
+			      .raw = raw,
+			      .at_bol = true,
+			      .fd = -1};
+	if (!f->path || (f->fd < 0 && file_open(d, f))) {
+		free(f->path);
+		f->path = NULL;
+		return NULL;
+	}
+	d->nfiles++;
 	return f;
+}
+
+static void file_append(struct logd *d, struct logfile *f, const char *buf, size_t n)
+{
+	sb_add(&f->out, buf, n);
+	if (f->out.oom) {
+		d->dropped++;
+		f->out.oom = false;
+		return;
+	}
+	f->size += n;
+	f->nout++;
+	f->at_bol = buf[n - 1] == '\n';
+}
+
+/* Appends @n bytes to @f's buffer, rotating first when they would take it past
+ * log_max_size (a file that is empty takes them however many). */
+static void file_add(struct logd *d, struct logfile *f, const char *buf, size_t n)
+{
+	if (f->size && f->size + n > d->max_size && file_rotate(d, f)) {
+		d->dropped++;
+		return;
+	}
+	file_append(d, f, buf, n);
 }
 
 /* One record into its file: a text line, as `nucleusctl logs` prints it. */
 static void keep_file(struct logd *d, const struct record *rec)
 {
 	static struct strbuf sb; /* one line's text, its memory kept from record to record */
+	char path[96];
 	struct logfile *f;
 
-	if (!name_ok(rec->source, strlen(rec->source)) ||
-	    !(f = file_of(d, rec->source, strlen(rec->source)))) {
+	if (!name_ok(rec->source, strlen(rec->source))) {
 		d->dropped++;
 		return;
 	}
+	snprintf(path, sizeof(path), "%s.log", rec->source);
 	sb.len = 0;
 	sb.oom = false;
 	record_text(rec, &sb);
-	if (sb.oom || (f->fd < 0 && file_open(d, f)) ||
-	    (f->size && f->size + sb.len > d->max_size && file_rotate(d, f))) {
+	if (sb.oom || !(f = file_of(d, path, false))) {
 		d->dropped++;
 		return;
 	}
-	sb_add(&f->out, sb.buf, sb.len);
-	if (f->out.oom) {
+	file_add(d, f, sb.buf, sb.len);
+}
+
+/*
+ * A file: output's bytes, as they came. A file is rotated where a line ends:
+ * after the last whole line that still fits log_max_size, or, when the file
+ * holds the start of a line that does not, once that line has ended. So a
+ * file passes the size only by a line longer than the room left in it.
+ */
+static void keep_raw(struct logd *d, const struct record *rec)
+{
+	struct logfile *f = file_of(d, rec->source, true);
+	const char *p = rec->line, *nl;
+	size_t n = rec->len, take;
+
+	if (!f) {
 		d->dropped++;
-		f->out.oom = false;
-	} else {
-		f->size += sb.len;
-		f->nout++;
+		return;
+	}
+	while (n) {
+		size_t room = f->size < d->max_size ? d->max_size - f->size : 0;
+
+		if (n <= room) {
+			file_append(d, f, p, n);
+			return;
+		}
+		nl = room ? memrchr(p, '\n', room) : NULL;
+		if (!nl && f->size && f->at_bol) {
+			if (file_rotate(d, f)) {
+				d->dropped++;
+				return;
+			}
+			continue;
+		}
+		if (!nl)
+			nl = memchr(p, '\n', n);
+		take = nl ? (size_t)(nl - p) + 1 : n;
+		file_append(d, f, p, take);
+		p += take;
+		n -= take;
+		if (n && file_rotate(d, f)) {
+			d->dropped++;
+			return;
+		}
 	}
 }
 
@@ -214,7 +304,7 @@ static void keep(struct logd *d, const char *msg, size_t n)
 {
 	while (n >= sizeof(uint32_t)) {
 		struct record rec;
-		char src[256];
+		static char src[LOGD_SRC_MAX + 1];
 		uint32_t len;
 
 		memcpy(&len, msg, sizeof(len));
@@ -224,36 +314,53 @@ static void keep(struct logd *d, const char *msg, size_t n)
 			d->dropped++;
 			return;
 		}
-		if (d->dir >= 0)
-			keep_file(d, &rec);
-		if (d->shipping)
-			remote_add(&d->remote, &rec);
+		d->taken++;
+		if (rec.stream == (enum rec_stream)WIRE_RAW) {
+			keep_raw(d, &rec);
+		} else {
+			if (d->dir >= 0)
+				keep_file(d, &rec);
+			if (d->shipping)
+				remote_add(&d->remote, &rec);
+		}
 		msg += len;
 		n -= len;
 	}
 	flush_all(d);
 }
 
-static void sync_all(struct logd *d, int sock)
+static bool untold(const struct logd *d)
 {
-	char msg[96];
+	uint64_t now[5] = {d->taken, d->written, d->dropped, d->remote.sent, d->remote.dropped};
+
+	return memcmp(now, d->told, sizeof(now)) != 0;
+}
+
+/* The counts, to PID 1 (status), when they changed since they were last told. */
+static void tell(struct logd *d, int sock)
+{
+	uint64_t now[5] = {d->taken, d->written, d->dropped, d->remote.sent, d->remote.dropped};
+	char msg[128];
 	int n;
 
+	if (!untold(d))
+		return;
+	n = snprintf(msg, sizeof(msg), "W %llu %llu %llu %llu %llu", (unsigned long long)now[0],
+		     (unsigned long long)now[1], (unsigned long long)now[2],
+		     (unsigned long long)now[3], (unsigned long long)now[4]);
+	if (send(sock, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+		memcpy(d->told, now, sizeof(now));
+}
+
+static void sync_all(struct logd *d, int sock)
+{
 	flush_all(d);
 	for (int i = 0; i < d->nfiles; i++)
 		if (d->files[i].dirty && d->files[i].fd >= 0) {
 			fsync(d->files[i].fd);
 			d->files[i].dirty = false;
 		}
-	uint64_t now[4] = {d->written, d->dropped, d->remote.sent, d->remote.dropped};
-
-	if (!memcmp(now, d->told, sizeof(now)))
-		return;
-	n = snprintf(msg, sizeof(msg), "W %llu %llu %llu %llu", (unsigned long long)now[0],
-		     (unsigned long long)now[1], (unsigned long long)now[2],
-		     (unsigned long long)now[3]);
-	if (send(sock, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
-		memcpy(d->told, now, sizeof(now));
+	tell(d, sock);
 }
 
 /* Everything already sent: taken without waiting (the end, or SIGTERM). */
@@ -268,7 +375,7 @@ static void drain(struct logd *d, int sock, char *buf, size_t size)
 static int serve(struct logd *d, int sock)
 {
 	static char buf[LOGD_BATCH];
-	uint64_t next_sync = now_ms() + LOGD_SYNC_MS;
+	uint64_t next_sync = now_ms() + LOGD_SYNC_MS, told_at = 0;
 
 	while (!term) {
 		struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = -1}};
@@ -279,6 +386,15 @@ static int serve(struct logd *d, int sock)
 
 		if (rw >= 0 && rw < wait)
 			wait = rw;
+		/* what was taken is told within LOGD_TELL_MS, not at the next sync */
+		if (untold(d)) {
+			int left = now >= told_at + LOGD_TELL_MS
+					   ? 0
+					   : (int)(told_at + LOGD_TELL_MS - now);
+
+			if (left < wait)
+				wait = left;
+		}
 		r = poll(p, 2, wait);
 		if (r < 0 && errno != EINTR)
 			break;
@@ -294,6 +410,10 @@ static int serve(struct logd *d, int sock)
 		if (now_ms() >= next_sync) {
 			sync_all(d, sock);
 			next_sync = now_ms() + LOGD_SYNC_MS;
+		}
+		if (untold(d) && now_ms() >= told_at + LOGD_TELL_MS) {
+			tell(d, sock);
+			told_at = now_ms();
 		}
 	}
 	drain(d, sock, buf, sizeof(buf));
@@ -339,8 +459,8 @@ int logd_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.max_size = strtoull(argv[2], NULL, 10);
 	d.max_files = (unsigned)strtoul(argv[3], NULL, 10);
-	if (open_dir(&d, argv[1]) && !strcmp(argv[4], "-"))
-		return 1;
+	/* without its directory it still writes the file: outputs */
+	open_dir(&d, argv[1]);
 	if (strcmp(argv[4], "-")) {
 		r = remote_init(&d.remote, argv[4], argv[5]);
 		if (r)

@@ -10,10 +10,12 @@
 #include "nucleus.h"
 
 #define LOGD_NAME    "nucleus-logd"
-#define LOGD_SYNC_MS 5000		  /* dirty files are fsynced at least this often */
-#define LOGD_MSG_MAX (REC_LINE_MAX + 256) /* one record on the wire */
-#define LOGD_BATCH   (64 * 1024)	  /* a datagram: records, each after its u32 length */
-#define LOGD_SNDBUF  (4 << 20)		  /* a burst PID 1 may send ahead of the writer */
+#define LOGD_SYNC_MS 5000 /* dirty files are fsynced at least this often */
+#define LOGD_TELL_MS 50	  /* its counts reach PID 1 this soon after they change */
+#define LOGD_SRC_MAX 4096 /* a source's name, or the path of a file: output */
+#define LOGD_MSG_MAX (REC_LINE_MAX + LOGD_SRC_MAX + 32) /* one record on the wire */
+#define LOGD_BATCH   (64 * 1024) /* a datagram: records, each after its u32 length */
+#define LOGD_SNDBUF  (4 << 20)	 /* a burst PID 1 may send ahead of the writer */
 
 #include "records.h"
 
@@ -27,6 +29,10 @@ void logship_check(struct supervisor *s);
 void logship_flush(void);
 /* The writer is behind: the services' pipes are not read meanwhile. */
 bool logship_blocked(void);
+/* The writer takes a file: output's bytes now (it runs and is not behind). */
+bool logship_takes_raw(void);
+/* @n bytes a service wrote to its `file:PATH` output, for the writer to append. */
+void logship_raw(const char *path, const char *data, size_t n);
 /* ", \"log_dir\": {...}" or null. */
 void logship_status_json(struct supervisor *s, struct strbuf *sb);
 

@@ -14,12 +14,24 @@
 
 struct logd_wire {
 	uint64_t mono_us, wall_us;
-	uint8_t stream, prio, srclen, pad[5];
+	uint8_t stream, prio;
+	uint16_t srclen;
+	uint8_t pad[4];
 };
+
+/*
+ * A `stdout = file:PATH` output is not split into records on its way to the
+ * file: its bytes go as they were read, in a wire message whose stream is
+ * WIRE_RAW and whose source is PATH, and are appended to PATH as they are.
+ */
+#define WIRE_RAW 7
 
 /* @rec as one datagram into @buf: its length, or 0 when it does not fit. */
 size_t logd_pack(const struct record *rec, char *buf, size_t size);
-/* The other way; @rec points into @buf and @src. 0, or -EINVAL. */
+/* @n bytes of the output written to @path, the same way. */
+size_t logd_pack_raw(const char *path, const char *data, size_t n, char *buf, size_t size);
+/* The other way; @rec points into @buf and @src (LOGD_SRC_MAX + 1 bytes); a raw
+ * message has stream WIRE_RAW and its path as source. 0, or -EINVAL. */
 int logd_unpack(const char *buf, size_t n, struct record *rec, char *src, size_t srcsize);
 
 struct qmsg {

@@ -26,10 +26,11 @@
 static struct {
 	pid_t pid;
 	int fd;
-	bool listening, history_sent, gave_up;
+	bool listening, history_sent;
 	struct timer retry;
-	bool blocked; /* the socket is full: the batch waits, the pipes are not read */
-	uint64_t sent, dropped, written, write_dropped, remote_sent, remote_dropped;
+	bool blocked;	 /* the socket is full: the batch waits, the pipes are not read */
+	bool dir_failed; /* log_dir's mount failed: the writer keeps the file: outputs only */
+	uint64_t sent, dropped, taken, written, write_dropped, remote_sent, remote_dropped;
 } ship = {.fd = -1, .retry = {.idx = -1}};
 
 /*
@@ -55,6 +56,11 @@ static struct supervisor *ship_sup;
 bool logship_blocked(void)
 {
 	return ship.blocked;
+}
+
+bool logship_takes_raw(void)
+{
+	return ship.fd >= 0 && !ship.blocked;
 }
 
 static void set_blocked(bool on)
@@ -112,18 +118,10 @@ void logship_flush(void)
 	}
 }
 
-static void ship_one(void *arg, const struct record *rec)
+static void batch_add(const char *wire, uint32_t n)
 {
-	char wire[LOGD_MSG_MAX];
-	uint32_t n;
 	size_t at;
 
-	(void)arg;
-	if (ship.fd < 0) {
-		ship.dropped += ship.pid > 0 || ship.history_sent;
-		return;
-	}
-	n = (uint32_t)logd_pack(rec, wire, sizeof(wire));
 	if (!n || batch.len + sizeof(n) + n > SPILL_MAX) {
 		ship.dropped++;
 		return;
@@ -140,6 +138,29 @@ static void ship_one(void *arg, const struct record *rec)
 	batch_n++;
 	if (batch.len >= LOGD_BATCH && !ship.blocked)
 		logship_flush();
+}
+
+static void ship_one(void *arg, const struct record *rec)
+{
+	static char wire[LOGD_MSG_MAX];
+
+	(void)arg;
+	if (ship.fd < 0) {
+		ship.dropped += ship.pid > 0 || ship.history_sent;
+		return;
+	}
+	batch_add(wire, (uint32_t)logd_pack(rec, wire, sizeof(wire)));
+}
+
+void logship_raw(const char *path, const char *data, size_t n)
+{
+	static char wire[LOGD_MSG_MAX];
+
+	if (ship.fd < 0) {
+		ship.dropped++;
+		return;
+	}
+	batch_add(wire, (uint32_t)logd_pack_raw(path, data, n, wire, sizeof(wire)));
 }
 
 static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
@@ -161,18 +182,19 @@ static void on_report(struct loop *l, int fd, uint32_t ev, void *arg)
 		msg[n] = '\0';
 		if (msg[0] != 'W' || msg[1] != ' ')
 			continue;
-		unsigned long long v[4];
+		unsigned long long v[5];
 		int k;
 
 		end = msg + 1;
-		for (k = 0; k < 4 && *end == ' '; k++)
+		for (k = 0; k < 5 && *end == ' '; k++)
 			v[k] = strtoull(end + 1, &end, 10);
-		if (k < 4 || *end)
+		if (k < 5 || *end)
 			continue;
-		ship.written = v[0];
-		ship.write_dropped = v[1];
-		ship.remote_sent = v[2];
-		ship.remote_dropped = v[3];
+		ship.taken = v[0];
+		ship.written = v[1];
+		ship.write_dropped = v[2];
+		ship.remote_sent = v[3];
+		ship.remote_dropped = v[4];
 	}
 }
 
@@ -217,7 +239,7 @@ static pid_t writer_spawn(struct supervisor *s, int sock)
 	const struct sys_conf *sys = &s->m->sys;
 	char size[24], files[12], dash[] = "-";
 	char *argv[] = {LOGD_NAME,
-			sys->log_dir ? sys->log_dir : dash,
+			sys->log_dir && !ship.dir_failed ? sys->log_dir : dash,
 			size,
 			files,
 			sys->log_remote ? sys->log_remote : dash,
@@ -242,6 +264,19 @@ static pid_t writer_spawn(struct supervisor *s, int sock)
 		_exit(127);
 	}
 	return pid < 0 ? -errno : pid;
+}
+
+/* "records kept in DIR and sent", "file: outputs written", ... */
+static const char *writer_duty(const struct supervisor *s)
+{
+	static char what[160];
+	const char *dir = ship.dir_failed ? NULL : s->m->sys.log_dir;
+	bool remote = s->m->sys.log_remote != NULL;
+
+	snprintf(what, sizeof(what), "%s%.100s%s%s%s", dir ? "records kept in " : "",
+		 dir ? dir : "", dir && remote ? " and " : "", remote ? "records sent" : "",
+		 dir || remote ? "" : "file: outputs written");
+	return what;
 }
 
 static void send_history(struct supervisor *s)
@@ -284,26 +319,41 @@ static void start_writer(struct supervisor *s)
 		ship.listening = true;
 	if (!ship.history_sent)
 		send_history(s);
-	log_info("records %s%s%s%s by %s (pid %d)", s->m->sys.log_dir ? "kept in " : "",
-		 s->m->sys.log_dir ? s->m->sys.log_dir : "",
-		 s->m->sys.log_dir && s->m->sys.log_remote ? " and " : "",
-		 s->m->sys.log_remote ? "sent" : "", LOGD_NAME, (int)pid);
+	svc_output_resume(s); /* file: outputs wait for a writer */
+	log_info("%s by %s (pid %d)", writer_duty(s), LOGD_NAME, (int)pid);
+}
+
+/* A `stdout = file:` or `stderr = file:` output: its bytes go through the writer. */
+static bool has_file_output(const struct supervisor *s)
+{
+	for (int i = 0; i < s->nsvc; i++)
+		if (s->svcs[i]->conf->out.kind == OUT_FILE ||
+		    s->svcs[i]->conf->err.kind == OUT_FILE)
+			return true;
+	return false;
+}
+
+static bool writer_wanted(const struct supervisor *s)
+{
+	return s->m->sys.log_dir || s->m->sys.log_remote || has_file_output(s);
 }
 
 void logship_check(struct supervisor *s)
 {
-	const struct path_gate *g;
+	const struct path_gate *g = NULL;
 
-	if ((!s->m->sys.log_dir && !s->m->sys.log_remote) || ship.pid > 0 ||
-	    timer_armed(&ship.retry) || ship.gave_up || s->shutting_down)
+	if (ship.pid > 0 || timer_armed(&ship.retry) || s->shutting_down || !writer_wanted(s))
 		return;
 	/* log_dir's mount, while it is not there (or failed) */
-	g = s->m->sys.log_dir ? sup_gate_of(s, s->m->sys.log_dir, strlen(s->m->sys.log_dir)) : NULL;
+	if (s->m->sys.log_dir && !ship.dir_failed)
+		g = sup_gate_of(s, s->m->sys.log_dir, strlen(s->m->sys.log_dir));
 	if (g && g->failed) {
 		log_err("log_dir %s: %s failed; records are not kept on disk", s->m->sys.log_dir,
 			g->label);
-		ship.gave_up = true;
-		return;
+		ship.dir_failed = true;
+		g = NULL;
+		if (!s->m->sys.log_remote && !has_file_output(s))
+			return;
 	}
 	if (!g)
 		start_writer(s);
@@ -313,10 +363,6 @@ void logship_status_json(struct supervisor *s, struct strbuf *sb)
 {
 	const struct sys_conf *sys = &s->m->sys;
 
-	if (!sys->log_dir && !sys->log_remote) {
-		sb_puts(sb, ", \"log_dir\": null, \"log_remote\": null");
-		return;
-	}
 	sb_puts(sb, ", \"log_dir\": ");
 	if (sys->log_dir) {
 		sb_puts(sb, "{\"dir\": ");
@@ -336,11 +382,17 @@ void logship_status_json(struct supervisor *s, struct strbuf *sb)
 	} else {
 		sb_puts(sb, "null");
 	}
-	sb_puts(sb, ", \"log_writer\": {\"pid\": ");
+	sb_puts(sb, ", \"log_writer\": ");
+	if (!writer_wanted(s)) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{\"pid\": ");
 	if (ship.pid > 0)
 		sb_printf(sb, "%d", (int)ship.pid);
 	else
 		sb_puts(sb, "null");
-	sb_printf(sb, ", \"handed\": %llu, \"dropped\": %llu}", (unsigned long long)ship.sent,
+	sb_printf(sb, ", \"handed\": %llu, \"taken\": %llu, \"dropped\": %llu}",
+		  (unsigned long long)ship.sent, (unsigned long long)ship.taken,
 		  (unsigned long long)ship.dropped);
 }

@@ -35,6 +35,9 @@ static void ctl_usage(FILE *fp)
 	      "                           the records of the services named (all without\n"
 	      "                           a name; also nucleus and kernel) in time order;\n"
 	      "                           -f follows, -n the last N, --json JSON lines\n"
+	      "  logs --dir DIR [-n N] [--since DUR] [--json] [NAME...]\n"
+	      "                           the same from log_dir's files (earlier boots too),\n"
+	      "                           read here, with no nucleus-init to ask\n"
 	      "  reload                   re-read the manifest\n"
 	      "  events [--replay]        follow state, health, boot and shutdown events\n"
 	      "                           (JSON lines); --replay: the last 64 first\n"
@@ -377,6 +380,9 @@ int ctl_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "mux"))
 		return ctl_mux_main(argc - i, argv + i);
+	for (int k = i + 1; !strcmp(argv[i], "logs") && k < argc; k++)
+		if (!strcmp(argv[k], "--dir"))
+			return ctl_logs_dir(argc - i, argv + i);
 	if (connect && *connect)
 		return session(connect, argv + i, argc - i);
 	if ((size_t)snprintf(path, sizeof(path), "%s/control.sock", dir) >= sizeof(path)) {

@@ -177,7 +177,13 @@ static int open_output(const struct output *o, int target, const struct spawn_io
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		break;
 	case OUT_FILE:
+		/* nucleus-logd appends to it (rotated); opened here so that a path
+		 * that cannot be is the start's error, as it would be for the service */
 		fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+		if (fd >= 0) {
+			close(fd);
+			fd = target == 1 ? io->log_fd : io->err_fd;
+		}
 		break;
 	}
 	if (fd < 0)

@@ -472,6 +472,9 @@ static void enter_final_phase(struct supervisor *s)
 
 	s->final_phase = true;
 	loop_cancel(s->loop, &s->shutdown_timer);
+	/* the services' last output goes to the log writer before its SIGTERM:
+	 * it takes what was sent, and nothing after */
+	logship_flush();
 	kill_rest(s, SIGTERM);
 	kill_rest(s, SIGCONT);
 	loop_at(s->loop, &s->shutdown_timer, now_ms() + grace, final_phase_timeout, s);

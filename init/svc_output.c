@@ -5,7 +5,9 @@
  * is removed, so every run writes into the same ones and nothing written
  * before a crash or a SIGKILL is lost (what is in the pipe is read after).
  * Each line becomes a record (records.h) and, prefixed with the name, a
- * console line.
+ * console line. A `file:PATH` output has its pipe too, but is not
+ * captured: its bytes go to nucleus-logd (logship.c) as they are, to be
+ * appended to PATH with rotation.
  */
 #include "svc_internal.h"
 #include "log.h"
@@ -46,19 +48,29 @@ static struct svc_pipe *pipe_of(struct service *svc, int fd)
 	return svc->out[0].rd == fd ? &svc->out[0] : &svc->out[1];
 }
 
+/* The output's file: PATH, or NULL when its lines go to the console. */
+static const char *file_of(const struct service *svc, const struct svc_pipe *p)
+{
+	const struct output *o = p == &svc->out[0] ? &svc->conf->out : &svc->conf->err;
+
+	return o->kind == OUT_FILE ? o->path : NULL;
+}
+
 static void on_output(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	struct service *svc = arg;
 	struct svc_pipe *p = pipe_of(svc, fd);
-	char buf[4096];
+	const char *file = file_of(svc, p);
+	char buf[REC_LINE_MAX];
 
 	(void)ev;
 	/* A few reads per wakeup keep one chatty service from starving the loop. */
 	for (int i = 0; i < 4; i++) {
 		ssize_t n;
 
-		/* the log writer is behind: the service waits in its write, as a pipe makes it */
-		if (logship_blocked()) {
+		/* the log writer is behind (or, for a file, not there yet): the
+		 * service waits in its write, as a pipe makes it */
+		if (logship_blocked() || (file && !logship_takes_raw())) {
 			p->paused = true;
 			loop_mod_fd(l, fd, 0);
 			return;
@@ -67,7 +79,11 @@ static void on_output(struct loop *l, int fd, uint32_t ev, void *arg)
 
 		if (n <= 0)
 			break;
-		linebuf_feed(&p->lb, buf, (size_t)n, p == &svc->out[0] ? emit_out : emit_err, svc);
+		if (file)
+			logship_raw(file, buf, (size_t)n);
+		else
+			linebuf_feed(&p->lb, buf, (size_t)n,
+				     p == &svc->out[0] ? emit_out : emit_err, svc);
 	}
 }
 
@@ -107,13 +123,13 @@ void svc_output_open(struct service *svc, struct spawn_io *io)
 	int r;
 
 	recring_set_size(&svc->rec, c->log_ring ? c->log_ring : svc->sup->m->sys.log_ring);
-	if (c->out.kind == OUT_LOG) {
+	if (c->out.kind == OUT_LOG || c->out.kind == OUT_FILE) {
 		r = pipe_open(svc, &svc->out[0]);
 		if (r)
 			log_warn("%s: stdout pipe: %s", c->name, strerror(-r));
 		io->log_fd = svc->out[0].wr;
 	}
-	if (c->err.kind == OUT_LOG) {
+	if (c->err.kind == OUT_LOG || c->err.kind == OUT_FILE) {
 		r = pipe_open(svc, &svc->out[1]);
 		if (r)
 			log_warn("%s: stderr pipe: %s", c->name, strerror(-r));

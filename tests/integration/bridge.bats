@@ -40,6 +40,7 @@ EOF
 	wait_for_state a ready 10
 	[ "$(svc_get a address)" = 10.89.0.10 ]
 	wait_for_state b exited 10
+	outputs_written
 	cat "$T/b.out"
 	[ "$(head -1 "$T/b.out")" = reached ]
 	# b's default route is the gateway, the subnet's first address
@@ -119,6 +120,7 @@ stdout = file:$T/look.out
 EOF
 	nuc_start_netns
 	wait_for_state look exited 10
+	outputs_written
 	cat "$T/look.out"
 	[ "$(sed -n 1,2p "$T/look.out" | tr '\n' ' ')" = "eth0 lo " ]
 	[ "$(sed -n 3p "$T/look.out")" = up ]

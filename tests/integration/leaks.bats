@@ -84,6 +84,7 @@ scan_saw() { # NAME MIN
 	} | write_manifest
 	nuc_start
 	wait_for_state look exited 10
+	outputs_written
 	cat "$T/look.out" "$T/look.err"
 	# its command line is its own, not PID 1's (no manifest, no runtime dir)
 	[ "$(head -1 "$T/look.out")" = "nucleus-ns-init look " ]
@@ -190,11 +191,13 @@ etc_test() { # extra nucleus-init environment: "" or "NUCLEUS_NO_IDMAP=1"
 	chmod 644 "$ETC_T/late"
 	NUC_INIT="env NUCLEUS_NO_IDMAP=1 $NUC_INIT" nuc_start
 	wait_for_state later exited 10
+	outputs_written
 	[ "$(tail -1 "$T/later.out")" = open-at-first ]
 	chmod 600 "$ETC_T/late"
 	echo now-closed >"$ETC_T/late"
 	ctl restart later
 	wait_for_state later exited 10
+	outputs_written
 	cat "$T/later.out"
 	[ "$(tail -1 "$T/later.out")" = closed ]
 }

@@ -408,3 +408,100 @@ EOF2
 	[[ $output == *'"log_writer": {"pid": '[0-9]*', "handed": '[0-9]*', "dropped": 0}'* ]]
 	tail -n 1 "$T/logs/b1.log" | grep -q ' 100000$'
 }
+
+@test "stdout = file: rotated by log_max_size and log_max_files, its bytes as written, the last ones at poweroff" {
+	mkdir "$T/out"
+	write_manifest <<EOF2
+[system]
+log_max_size = 4K
+log_max_files = 2
+
+[service.fr]
+isolate = no
+exec = sh -c 'trap "printf \"said at the end\"; exit 0" TERM; $NHELPER print 600 a-line-of-forty-bytes-or-so-to-a-file; printf "no newline\\\\0yet"; while :; do sleep 0.1; done'
+stdout = file:$T/out/fr.log
+EOF2
+	nuc_start
+	wait_until 10 eval '[ "$(svc_get fr state)" = ready ]'
+	wait_until 10 eval 'grep -qa "no newline" "$T/out/fr.log"'
+	outputs_written
+	ls -la "$T/out"
+	[ -f "$T/out/fr.log.1" ] && [ -f "$T/out/fr.log.2" ] && [ ! -e "$T/out/fr.log.3" ]
+	# a file ends where a line does: past the size by at most the end of one
+	for f in "$T"/out/fr.log*; do
+		[ "$(stat -c %s "$f")" -le $((4096 + 64)) ]
+	done
+	# not records: the service's own bytes, no time or name, a NUL and an unended line kept
+	cat "$T/out/fr.log.2" "$T/out/fr.log.1" "$T/out/fr.log" >"$T/all"
+	[ "$(tail -c 14 "$T/all" | od -An -c | tr -s ' ')" = " n o n e w l i n e \\0 y e t" ]
+	head -c -14 "$T/all" | grep -vqxE 'a-line-of-forty-bytes-or-so-to-a-file [0-9]+' && false
+	# rotated where a line ended: each file starts with a whole line, none lost between them
+	for f in "$T/out/fr.log.2" "$T/out/fr.log.1"; do
+		head -n 1 "$f" | grep -qxE 'a-line-of-forty-bytes-or-so-to-a-file [0-9]+'
+	done
+	first=$(head -n 1 "$T/all" | sed 's/.* //')
+	[ "$(grep -ac 'a-line-of' "$T/all")" -eq $((600 - first + 1)) ]
+	# not captured: no records, nothing on the console
+	[ -z "$(svc_lines fr)" ]
+	refute grep -q 'a-line-of' "$LOG"
+	run ctl status --json
+	[[ $output == *'"log_dir": null'* ]]
+	[[ $output == *'"log_writer": {"pid": '[0-9]* ]]
+	# what it writes while it is stopped at poweroff reaches the file: the writer ends last
+	ctl poweroff
+	wait_until 15 eval '! kill -0 $NUC_PID 2>/dev/null'
+	[ "$(tail -c 15 "$T/out/fr.log")" = "said at the end" ]
+}
+
+@test "logs --dir: log_dir's files read with no daemon, an earlier run's records too, in time order" {
+	for run in 1 2; do
+		write_manifest <<EOF2
+[system]
+log_dir = $T/logs
+log_max_size = 4K
+
+[service.a]
+isolate = no
+exec = sh -c '$NHELPER print 60 run-$run-a-line-of-about-forty-bytes; sleep 0.2; echo a-late-$run; exec $NHELPER sleep 100'
+
+[service.b]
+isolate = no
+exec = sh -c 'sleep 0.1; echo b-$run; exec $NHELPER sleep 100'
+EOF2
+		nuc_start
+		wait_until 10 eval 'svc_lines a | grep -qx a-late-$run'
+		ctl poweroff
+		wait_until 15 eval '! kill -0 $NUC_PID 2>/dev/null'
+	done
+	[ -f "$T/logs/a.log.1" ] # rotated: the earlier lines are read from .1 and on
+	# no nucleus-init runs: the client reads the files itself
+	run "$NUC_CTL" --runtime-dir "$T/none" logs --dir "$T/logs" a b
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 124 ]
+	[[ ${lines[0]} =~ ^$TIME_RE\ a:\ run-1-a-line-of-about-forty-bytes\ 1$ ]]
+	sed -E 's/^[^ ]+ //' <<<"$output" | grep -vE '^a: run-' >"$T/rest"
+	[ "$(cat "$T/rest")" = "b: b-1
+a: a-late-1
+b: b-2
+a: a-late-2" ]
+	[[ ${lines[123]} == *" a: a-late-2" ]]
+	# every source without a name: PID 1's records of both runs among them
+	[ "$("$NUC_CTL" logs --dir "$T/logs" | grep -c ' nucleus: nucleus-init .* starting')" -eq 2 ]
+	# -n, --since, --json
+	[ "$("$NUC_CTL" logs --dir "$T/logs" -n 2 a b | sed -E 's/^[^ ]+ //')" = "b: b-2
+a: a-late-2" ]
+	sleep 1.1
+	[ -z "$("$NUC_CTL" logs --dir "$T/logs" --since 1s a)" ]
+	[ "$("$NUC_CTL" logs --dir "$T/logs" --since 1h a | wc -l)" -eq 122 ]
+	run "$NUC_CTL" logs --dir "$T/logs" --json -n 1 b
+	[[ $output =~ ^\{\"time_ms\":\ null,\ \"time\":\ \"$TIME_RE\",\ \"service\":\ \"b\",\ \"stream\":\ null,\ \"priority\":\ null,\ \"line\":\ \"b-2\"\}$ ]]
+	# errors: a name with no files, a path for a name, no directory
+	run "$NUC_CTL" logs --dir "$T/logs" nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"no records of nosuch in $T/logs"* ]]
+	run "$NUC_CTL" logs --dir "$T/logs" ../etc/passwd
+	[ "$status" -eq 1 ]
+	run "$NUC_CTL" logs --dir "$T/nowhere"
+	[ "$status" -eq 1 ]
+	[[ $output == *"$T/nowhere: No such file or directory"* ]]
+}

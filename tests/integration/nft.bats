@@ -108,6 +108,7 @@ EOF
 		ctl restart "$s"
 	done
 	for s in open closed some; do wait_for_state "$s" exited 10; done
+	outputs_written
 	cat "$T/open.out" "$T/closed.out" "$T/some.out"
 	[ "$(tail -1 "$T/open.out")" = 7001-ok ]
 	[ "$(tail -1 "$T/closed.out")" = 7001-no ]
@@ -146,6 +147,7 @@ stdout = file:$T/r.out
 EOF
 	nuc_start_netns
 	wait_for_state r exited 10
+	outputs_written
 	cat "$T/r.out"
 	[ "$(cat "$T/r.out")" = "nameserver 192.0.2.53" ]
 }

@@ -36,6 +36,7 @@ stdout = file:$T/w.out
 EOF
 	nuc_start
 	wait_for_state w exited 10
+	outputs_written
 	[ "$(svc_get w exit_status)" = 0 ]
 	[ "$(cat "$T/w.out")" = 65534 ]
 	[ "$(cat "$T/state/x")" = hi ]

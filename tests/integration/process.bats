@@ -327,6 +327,7 @@ stderr = file:$T/err.log
 EOF
 	nuc_start
 	wait_for_state filer exited
+	outputs_written
 	[ "$(cat "$T/out.log")" = "before
 to-file 1
 to-file 2" ]

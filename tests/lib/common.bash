@@ -217,6 +217,13 @@ svc_lines() {
 	ctl logs "$@" | sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z [A-Za-z0-9_.-]+: //'
 }
 
+# outputs_written: waits until nucleus-logd has taken everything PID 1 handed
+# it: a `stdout = file:` output's bytes reach the file through it, so a test
+# that saw its service end reads the file after this.
+outputs_written() {
+	wait_until 10 eval '[ "$(ctl status --json | python3 -c "import json,sys; w = json.load(sys.stdin)[\"log_writer\"]; print(bool(w) and w[\"pid\"] is not None and w[\"taken\"] == w[\"handed\"])")" = True ]'
+}
+
 # One service's JSON object (nucleusctl prints one per line).
 svc_json() {
 	ctl status --json "$1" | grep -F "{\"name\": \"$1\","

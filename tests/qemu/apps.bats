@@ -146,6 +146,13 @@ redis_boot() {
 	# the second boot's records were added to the first's
 	e2fsck -fn "$QT_DIR/data-root.img"
 	[ "$(debugfs -R 'cat /log/redis.log' "$QT_DIR/data-root.img" 2>/dev/null | grep -c 'Ready to accept connections')" -eq 2 ]
+	# and read on the host by nucleusctl from a copy of the disk's files: both boots, in order
+	rm -rf "$QT_DIR/guest-log" && mkdir "$QT_DIR/guest-log"
+	debugfs -R "rdump /log $QT_DIR/guest-log" "$QT_DIR/data-root.img" 2>/dev/null
+	"$NUCLEUSCTL" logs --dir "$QT_DIR/guest-log/log" redis nucleus >"$QT_DIR/both"
+	[ "$(grep -c ' nucleus: nucleus-init .* starting' "$QT_DIR/both")" -eq 2 ]
+	[ "$(grep -c ' redis: .*Ready to accept connections' "$QT_DIR/both")" -eq 2 ]
+	[ "$(grep -E ' nucleus: nucleus-init .* starting| redis: .*Ready to accept' "$QT_DIR/both" | sed -E 's/^[^ ]+ ([a-z]+):.*/\1/' | tr '\n' ' ')" = "nucleus redis nucleus redis " ]
 }
 
 @test "apps: a root image that never comes: the error names it after device_timeout, no service starts, the guest still answers and powers off" {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kmsg.h"
+#include "logd_int.h"
 #include "records.h"
 #include "util.h"
 
@@ -161,6 +162,42 @@ static void test_kmsg_parse(void **state)
 				 -EINVAL);
 }
 
+/* The wire to nucleus-logd: a record and a file: output's bytes, there and back. */
+static void test_wire(void **state)
+{
+	static char buf[LOGD_MSG_MAX], src[LOGD_SRC_MAX + 1], path[LOGD_SRC_MAX + 1];
+	struct record rec = {.mono_us = 5, .wall_us = 7, .source = "web", .stream = REC_STDERR,
+			     .prio = 3, .line = "a line", .len = 6},
+		      out;
+	size_t n = logd_pack(&rec, buf, sizeof(buf));
+
+	(void)state;
+	assert_true(n > 0);
+	assert_int_equal(logd_unpack(buf, n, &out, src, sizeof(src)), 0);
+	assert_string_equal(out.source, "web");
+	assert_int_equal(out.stream, REC_STDERR);
+	assert_int_equal(out.prio, 3);
+	assert_int_equal(out.wall_us, 7);
+	assert_int_equal(out.len, 6);
+	assert_memory_equal(out.line, "a line", 6);
+	/* raw bytes to a path longer than a name could be: NULs and no newline kept */
+	memset(path, 'p', 300);
+	path[0] = '/';
+	path[300] = '\0';
+	n = logd_pack_raw(path, "x\0y", 3, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(logd_unpack(buf, n, &out, src, sizeof(src)), 0);
+	assert_int_equal(out.stream, WIRE_RAW);
+	assert_string_equal(out.source, path);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.line, "x\0y", 3);
+	/* a source that does not fit the receiver's buffer, a bad stream: refused */
+	assert_int_equal(logd_unpack(buf, n, &out, src, 200), -EINVAL);
+	buf[16] = 9;
+	assert_int_equal(logd_unpack(buf, n, &out, src, sizeof(src)), -EINVAL);
+	assert_int_equal(logd_unpack(buf, 10, &out, src, sizeof(src)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_followers_and_order),
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_kmsg_parse),
+		cmocka_unit_test(test_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
