@@ -7,6 +7,7 @@
  * Every wait is a state change or a timer: nothing polls.
  */
 #include "ctl_int.h"
+#include "audit.h"
 #include "events.h"
 
 #include <stdarg.h>
@@ -94,6 +95,12 @@ static int cmd_service(struct ctl_chan *ch, char **w, int n, bool no_block, stru
 		sb_printf(out, "%s: no service named '%s'\n", w[0], w[1]);
 		return 1;
 	}
+	/* a required mount, the root or a required kernel feature is missing */
+	if (strcmp(w[0], "stop") && ctl_sup->boot_stopped) {
+		sb_printf(out, "%s %s: the boot is stopped: no service starts (the log says why)\n",
+			  w[0], w[1]);
+		return 1;
+	}
 	if (!strcmp(w[0], "start"))
 		r = svc_cmd_start(svc);
 	else if (!strcmp(w[0], "stop"))
@@ -114,6 +121,32 @@ static int cmd_service(struct ctl_chan *ch, char **w, int n, bool no_block, stru
 	if (settled(svc, ch->settle_kind, &code))
 		answer_settled(ch, code);
 	return -1; /* answered, now or later */
+}
+
+/* `seccomp-profile NAME`: what a `seccomp = learn` service was seen to call. */
+static int cmd_seccomp_profile(char **w, int n, struct strbuf *out)
+{
+	struct service *svc = n == 2 ? sup_find(ctl_sup, w[1]) : NULL;
+
+	if (n != 2) {
+		sb_puts(out, "usage: seccomp-profile NAME\n");
+		return 2;
+	}
+	if (!svc || svc->removed) {
+		sb_printf(out, "seccomp-profile: no service named '%s'\n", w[1]);
+		return 1;
+	}
+	if (!svc->conf->seccomp || strcmp(svc->conf->seccomp, "learn")) {
+		sb_printf(out, "seccomp-profile: %s does not run with seccomp = learn\n", w[1]);
+		return 1;
+	}
+	if (!audit_running()) {
+		sb_puts(out, "seccomp-profile: the kernel's audit records are not taken here (only "
+			     "PID 1 of a machine takes them)\n");
+		return 1;
+	}
+	audit_profile(svc, out);
+	return 0;
 }
 
 /* ---- wait ---- */
@@ -423,6 +456,8 @@ static int dispatch(struct ctl_chan *ch, char **w, int n, struct strbuf *out)
 		sb_puts(out, "nucleus-init " NUCLEUS_VERSION "\n");
 		return 0;
 	}
+	if (!strcmp(w[0], "seccomp-profile"))
+		return cmd_seccomp_profile(w, n, out);
 	sb_printf(out, "unknown command '%s'\n", w[0]);
 	return 2;
 }

@@ -7,6 +7,8 @@
 #include "container.h"
 #include "inside.h"
 #include "records.h"
+#include "audit.h"
+#include "require.h"
 #include "logd.h"
 #include "isolate/hide.h"
 #include "isolate/ns.h"
@@ -32,7 +34,7 @@
 static void usage(FILE *fp)
 {
 	fputs("usage: nucleus-init [--manifest PATH] [--runtime-dir DIR]\n"
-	      "       nucleus-init --check [--manifest PATH]\n"
+	      "       nucleus-init --check [--strict] [--manifest PATH]\n"
 	      "       nucleus-init [-g] [-e CODE]... [-s] -- CMD [ARGS...]\n"
 	      "       nucleusctl [--runtime-dir DIR | --connect SOCKET] COMMAND   (nucleusctl "
 	      "--help)\n"
@@ -43,8 +45,9 @@ static void usage(FILE *fp)
 	      "  --runtime-dir DIR   control and notify sockets, where private roots are built\n"
 	      "                      (default " DEFAULT_RUNTIME_DIR ")\n"
 	      "  --check             validate the manifest, print PATH:LINE: errors, exit 0 or 1;\n"
-	      "                      also compiles seccomp profiles and warns of isolate = no as "
-	      "root\n"
+	      "                      also compiles seccomp profiles and warns of what gives\n"
+	      "                      isolation away (dangerous capabilities, seccomp = none, ...)\n"
+	      "  --strict            with --check: a warning is an error (exit 1), for CI\n"
 	      "  kernel command line (as PID 1): nucleus.manifest=PATH, nucleus.debug,\n"
 	      "                      nucleus.cgroups=no (services run without cgroup v2 groups)\n"
 	      "  NOTIFY_SOCKET       not as PID 1 of a machine: READY=1 once every service\n"
@@ -70,11 +73,7 @@ static void check_err(void *arg, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
-/*
- * What --check can say about isolation beyond the loader's syntax: a
- * seccomp profile that does not compile is an error; a service with
- * isolate = no that runs as root keeps every capability: a warning.
- */
+/* What --check can say beyond the loader: a seccomp profile that does not compile. */
 static int check_isolation(const struct manifest *m)
 {
 	int errors = 0;
@@ -84,12 +83,6 @@ static int check_isolation(const struct manifest *m)
 		struct sc_prog prog = {0};
 		struct nerr e = {0};
 
-		if (!c->isolate && (!c->user || !strcmp(c->user, "root") || !strcmp(c->user, "0") ||
-				    !strncmp(c->user, "root:", 5) || !strncmp(c->user, "0:", 2)))
-			fprintf(stderr,
-				"%s:%d: warning: %s: isolate = no as root: the service runs in the "
-				"host's namespaces with every capability\n",
-				m->path, c->line, c->name);
 		if (c->isolate && sc_compile(c, &prog, &e) < 0) {
 			fprintf(stderr, "%s:%d: %s: %s: %s\n", m->path, c->line, c->name, e.step,
 				e.what);
@@ -100,7 +93,8 @@ static int check_isolation(const struct manifest *m)
 	return errors;
 }
 
-static int check_main(const char *path)
+/* --check [--strict]: 0 valid, 1 an error (or, with --strict, a warning). */
+static int check_main(const char *path, bool strict)
 {
 	int err = 0;
 	struct manifest *m = manifest_load(path, check_err, NULL, &err);
@@ -111,11 +105,17 @@ static int check_main(const char *path)
 		return 1;
 	}
 	m->nerrors += check_isolation(m);
-	rc = m->nerrors ? 1 : 0;
+	for (int i = 0; i < m->nwarnings; i++)
+		fprintf(stderr, "%s\n", m->warnings[i]);
+	rc = m->nerrors || (strict && m->nwarnings) ? 1 : 0;
 	if (!rc)
-		printf("%s: ok (%d service%s)\n", path, m->nsvc, m->nsvc == 1 ? "" : "s");
-	else
+		printf("%s: ok (%d service%s%s)\n", path, m->nsvc, m->nsvc == 1 ? "" : "s",
+		       m->nwarnings ? ", with warnings" : "");
+	else if (m->nerrors)
 		fprintf(stderr, "%s: %d error%s\n", path, m->nerrors, m->nerrors == 1 ? "" : "s");
+	else
+		fprintf(stderr, "%s: %d warning%s, errors under --strict\n", path, m->nwarnings,
+			m->nwarnings == 1 ? "" : "s");
 	manifest_free(m);
 	return rc;
 }
@@ -249,8 +249,21 @@ static int serve(struct supervisor *s)
 	control_open(s);
 	notify_up_open(s);
 	if (s->mode == MODE_MACHINE) {
+		int r;
+
 		stage1_devices(s);
 		control_port_scan(s);
+		r = audit_start(s);
+		if (r)
+			log_warn("audit: %s: seccomp denials are not seen", strerror(-r));
+	}
+	if (!s->shutting_down && !s->boot_stopped && !require_check(s)) {
+		if (s->m->sys.on_unmet == POWER_STAY) {
+			s->boot_stopped = true;
+		} else {
+			s->exit_code = 1;
+			sup_shutdown(s, POWER_POWEROFF, "a required kernel feature is missing");
+		}
 	}
 	if (!s->shutting_down)
 		sup_start_all(s);
@@ -368,7 +381,7 @@ int main(int argc, char **argv)
 {
 	char *manifest = NULL, *runtime_dir = NULL;
 	struct container_opts co = {0};
-	bool check = false, machine_pid1 = getpid() == 1;
+	bool check = false, strict = false, machine_pid1 = getpid() == 1;
 	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
 	/* what runs inside services: exec'd by us with these names (inside.h) */
@@ -405,6 +418,8 @@ int main(int argc, char **argv)
 			runtime_dir = strdup(a + 14);
 		} else if (!strcmp(a, "--check")) {
 			check = true;
+		} else if (!strcmp(a, "--strict")) {
+			strict = true;
 		} else if (!strcmp(a, "-g")) {
 			co.group = true;
 		} else if (!strcmp(a, "-s")) {
@@ -433,7 +448,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (strict && !check) {
+		fprintf(stderr, "nucleus-init: --strict goes with --check\n");
+		return 2;
+	}
 	if (check)
-		return check_main(manifest ? manifest : DEFAULT_MANIFEST);
+		return check_main(manifest ? manifest : DEFAULT_MANIFEST, strict);
 	return run_supervisor(manifest, runtime_dir);
 }

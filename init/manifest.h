@@ -15,6 +15,8 @@ enum svc_type { SVC_LONGRUN, SVC_ONESHOT };
 enum restart_policy { RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_NEVER };
 enum power_action { POWER_NONE, POWER_STAY, POWER_POWEROFF, POWER_REBOOT, POWER_HALT };
 enum out_kind { OUT_LOG, OUT_CONSOLE, OUT_NULL, OUT_FILE };
+/* landlock = no | yes (the start fails without Landlock) | auto (where the kernel has it) */
+enum landlock_mode { LANDLOCK_NO, LANDLOCK_YES, LANDLOCK_AUTO };
 enum probe_kind { PROBE_NONE, PROBE_NOTIFY, PROBE_FD, PROBE_TCP, PROBE_HTTP, PROBE_EXEC };
 enum on_unhealthy { UNHEALTHY_RESTART, UNHEALTHY_STOP, UNHEALTHY_IGNORE };
 enum net_mode { NET_HOST, NET_NONE, NET_BRIDGE };
@@ -112,6 +114,9 @@ struct svc_conf {
 	char *bridge, *address, *subnet, *hostname, *root, *seccomp;
 	char **publish, **egress, **volumes, **secrets, **capabilities, **seccomp_allow;
 	bool no_new_privileges;
+	bool seccomp_log; /* denials logged by the kernel (SECCOMP_FILTER_FLAG_LOG) */
+	enum landlock_mode landlock;
+	char **landlock_rw, **landlock_ro; /* paths inside its root */
 	uint64_t memory_max, memory_high, pids_max;
 	uint32_t cpu_quota_us, cpu_period_us; /* cpu_max */
 	unsigned io_weight;
@@ -150,6 +155,7 @@ enum {
 	SET_HEALTH = 1ull << 23,
 	SET_WATCHDOG = 1ull << 24,
 	SET_TMPFS_SIZE = 1ull << 25,
+	SET_LANDLOCK = 1ull << 26,
 };
 
 struct sys_conf {
@@ -172,9 +178,22 @@ struct sys_conf {
 	char *log_dir;	   /* where nucleus-logd keeps the records, or NULL */
 	uint64_t log_max_size;
 	unsigned log_max_files;
-	char *log_remote;     /* udp://HOST:PORT or tcp://HOST:PORT, or NULL */
-	bool log_remote_json; /* log_remote_format = json (else RFC 5424 syslog) */
+	char *log_remote;	    /* udp://HOST:PORT or tcp://HOST:PORT, or NULL */
+	bool log_remote_json;	    /* log_remote_format = json (else RFC 5424 syslog) */
+	unsigned require;	    /* REQ_* the kernel must have before a service starts */
+	int require_lockdown;	    /* lockdown=: LOCKDOWN_INTEGRITY or LOCKDOWN_CONFIDENTIALITY */
+	enum power_action on_unmet; /* POWER_POWEROFF or POWER_STAY */
 };
+
+/* [system] require: kernel features checked at boot (require.c). */
+enum {
+	REQ_CGROUP2 = 1 << 0,
+	REQ_LANDLOCK = 1 << 1,
+	REQ_SECCOMP = 1 << 2,
+	REQ_LOCKDOWN = 1 << 3,
+	REQ_NFTABLES = 1 << 4,
+};
+enum { LOCKDOWN_NONE, LOCKDOWN_INTEGRITY, LOCKDOWN_CONFIDENTIALITY };
 
 #define DEFAULT_CONTROL_PORT "org.nucleus.ctl"
 
@@ -191,6 +210,10 @@ struct manifest {
 	struct svc_conf **svcs; /* valid services only */
 	int nsvc;
 	int nerrors; /* every error, reported through the callback */
+	/* "PATH:LINE: warning: ..." for what is valid but weakens isolation
+	 * (`--check` prints them; `--check --strict` counts them as errors) */
+	char **warnings;
+	int nwarnings;
 };
 
 /* Receives each error as "PATH:LINE: message" (no newline). */

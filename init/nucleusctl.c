@@ -48,6 +48,8 @@ static void ctl_usage(FILE *fp)
 	      "                           run CMD inside service NAME as its exec probes run,\n"
 	      "                           stdio forwarded; -t: a terminal; exit status is CMD's\n"
 	      "                           (128+N for signal N), 125 if it could not start\n"
+	      "  seccomp-profile NAME     the calls a seccomp = learn service made, as a\n"
+	      "                           profile file for seccomp = FILE\n"
 	      "  poweroff | reboot | halt shut the system down\n"
 	      "  version                  this nucleusctl's version, and the running\n"
 	      "                           nucleus-init's (exit 3 when none answers)\n"

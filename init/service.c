@@ -10,6 +10,7 @@
  * looks at every service again.
  */
 #include "svc_internal.h"
+#include "audit.h"
 #include "spawn.h"
 #include "events.h"
 #include "isolate/cgroup.h"
@@ -298,6 +299,10 @@ static int prepare_isolation(struct service *svc, struct nerr *e)
 			return r;
 		svc->sc_conf = c;
 	}
+	/* the kernel's audit records of denials, where PID 1 takes them: not
+	 * into a host's log that no one attributes (a PID namespace) */
+	svc->sc.log =
+		c->seccomp_log && audit_running() && !(c->seccomp && !strcmp(c->seccomp, "learn"));
 	if ((c->namespaces & NS_MOUNT) && !s->newroot) {
 		if (asprintf(&s->newroot, "%s/root", s->runtime_dir) < 0) {
 			s->newroot = NULL;

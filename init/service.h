@@ -97,6 +97,12 @@ struct service {
 	char *status_text;
 	char error[256];
 
+	/* seccomp as the kernel's audit records tell it (audit.c) */
+	uint64_t sc_denials;   /* calls its filter denied */
+	uint64_t sc_window_ms; /* the current window of the denials' log lines */
+	unsigned sc_logged, sc_unlogged;
+	uint8_t *sc_seen; /* seccomp = learn: the calls made, a bit each */
+
 	/* back-off and start limit */
 	uint64_t delay_ms;
 	uint64_t starts[START_HISTORY];

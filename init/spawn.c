@@ -17,6 +17,7 @@
 #include "inside.h"
 #include "isolate/caps.h"
 #include "isolate/cgroup.h"
+#include "isolate/landlock.h"
 #include "isolate/mount.h"
 #include "isolate/ns.h"
 #include "isolate/owner.h"
@@ -390,6 +391,11 @@ static int setup_namespaces(struct child *ch, struct nerr *e)
 	if ((ch->flags & CLONE_NEWUSER) && ns_become_root(e))
 		return -EPERM;
 	if (plan && mnt_build(plan, e))
+		return -EIO;
+	/* the root is final: Landlock on it, before the identity and the filter */
+	if (plan &&
+	    (c->landlock == LANDLOCK_YES || (c->landlock == LANDLOCK_AUTO && landlock_abi())) &&
+	    landlock_apply(plan, inside_self_fd(), e))
 		return -EIO;
 	if ((ch->flags & CLONE_NEWNET) && c->network == NET_NONE && ns_loopback_up(e))
 		return -EIO;

@@ -3,6 +3,9 @@
  * status.c - `nucleusctl status`: the contract's JSON object and the table.
  */
 #include "svc_internal.h"
+#include "isolate/landlock.h"
+#include "require.h"
+#include "audit.h"
 #include "logd.h"
 #include "isolate/cgroup.h"
 #include "net/ipam.h"
@@ -47,6 +50,23 @@ static void json_cgroup(struct strbuf *sb, struct service *svc)
 #undef CG_FIELD
 }
 
+/* What confines it beyond its namespaces: the Landlock ABI it runs under (null:
+ * none), and what its seccomp filter denied. */
+static void json_policy(struct strbuf *sb, const struct service *svc)
+{
+	int abi = landlock_for(svc->conf);
+
+	if (abi)
+		sb_printf(sb, ", \"landlock\": %d", abi);
+	else
+		sb_puts(sb, ", \"landlock\": null");
+	/* denials are seen where PID 1 takes the audit records: a machine's */
+	if (audit_running() && svc->conf->isolate)
+		sb_printf(sb, ", \"seccomp_denials\": %llu}", (unsigned long long)svc->sc_denials);
+	else
+		sb_puts(sb, ", \"seccomp_denials\": null}");
+}
+
 void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *sb)
 {
 	bool first = true;
@@ -68,6 +88,7 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 	sb_puts(sb, "}");
 	devices_status_json(s, sb);
 	logship_status_json(s, sb);
+	require_status_json(s, sb);
 	sb_puts(sb, ", \"services\": [");
 	for (int i = 0; i < s->nsvc; i++) {
 		struct service *svc = s->svcs[i];
@@ -98,8 +119,9 @@ void sup_status_json(struct supervisor *s, struct service *only, struct strbuf *
 		} else {
 			sb_puts(sb, ", \"address\": null");
 		}
-		sb_printf(sb, ", \"log_lines\": %llu, \"log_lost\": %llu}",
+		sb_printf(sb, ", \"log_lines\": %llu, \"log_lost\": %llu",
 			  (unsigned long long)svc->rec.lines, (unsigned long long)svc->rec.lost);
+		json_policy(sb, svc);
 	}
 	sb_puts(sb, "]}\n");
 }

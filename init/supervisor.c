@@ -74,6 +74,7 @@ static void svc_free(struct supervisor *s, struct service *svc)
 	svc_conf_free(svc->conf);
 	svc_conf_free(svc->next_conf);
 	free(svc->status_text);
+	free(svc->sc_seen);
 	free(svc);
 }
 
@@ -138,7 +139,7 @@ static void add_hidden(char ***v, int *n, const char *path)
 {
 	char real[PATH_MAX], **nv;
 
-	if (!realpath(path, real) && path_norm(path, real, sizeof(real)))
+	if (path_real(path, real, sizeof(real)) && path_norm(path, real, sizeof(real)))
 		return;
 	nv = realloc(*v, sizeof(*nv) * (size_t)(*n + 2));
 	if (!nv)

@@ -207,20 +207,17 @@ static int root_dir(struct mnt_plan *p, struct nerr *e)
 {
 	const char *dir = p->c->root, *bad;
 	char fdp[64];
-	ssize_t n;
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
 
 	if (fd < 0)
 		return nerr_set(e, "root", errno, "%s: %s", dir,
 				errno == ENOTDIR ? "not a directory" : strerror(errno));
 	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-	n = readlink(fdp, p->root_buf, sizeof(p->root_buf) - 1);
-	if (n < 0) {
-		r = nerr_set(e, "root", errno, "%s: %s", dir, strerror(errno));
+	r = path_of_fd(fd, p->root_buf, sizeof(p->root_buf));
+	if (r) {
 		close(fd);
-		return r;
+		return nerr_set(e, "root", -r, "%s: %s", dir, strerror(-r));
 	}
-	p->root_buf[n] = '\0';
 	p->root_real = p->root_buf;
 	if ((bad = volume_source_refused(p->root_buf))) {
 		close(fd);
@@ -461,19 +458,16 @@ static int resolv_conf(struct mnt_plan *p, struct nerr *e)
 /* Opens a bind volume's source and checks where it really is. */
 static int volume_open(const char *src, struct mnt_src *v, struct nerr *e)
 {
-	char fdp[64], real[4096];
+	char real[4096];
 	const char *bad;
 	struct stat st;
-	ssize_t n;
+	int r;
 
 	v->fd = open(src, O_PATH | O_CLOEXEC);
 	if (v->fd < 0)
 		return nerr_set(e, "volumes", errno, "%s: %s", src, strerror(errno));
-	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", v->fd);
-	n = readlink(fdp, real, sizeof(real) - 1);
-	if (n < 0 || fstat(v->fd, &st) < 0)
-		return nerr_set(e, "volumes", errno, "%s: %s", src, strerror(errno));
-	real[n] = '\0';
+	if ((r = path_of_fd(v->fd, real, sizeof(real))) || (fstat(v->fd, &st) < 0 && (r = -errno)))
+		return nerr_set(e, "volumes", -r, "%s: %s", src, strerror(-r));
 	/* the contract's refusals again, now that symlinks and .. are resolved */
 	if ((bad = volume_source_refused(real)))
 		return nerr_set(e, "volumes", EPERM, "%s: resolves to %s, under the refused %s",

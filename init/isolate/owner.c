@@ -15,6 +15,7 @@
  * for it on the host's side: never in PID 1, which must not wait on a tree.
  */
 #include "isolate/owner.h"
+#include "isolate/path.h"
 #include "isolate/ns.h"
 #include "util.h"
 
@@ -189,14 +190,8 @@ int own_tree(int fd, const char *path, uid_t uid, gid_t gid, struct nerr *e)
 /* The real path of @fd; "/" when it cannot be told, which is refused. */
 static void real_path(int fd, char *real, size_t size)
 {
-	char fdp[64];
-	ssize_t n;
-
-	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-	n = readlink(fdp, real, size - 1);
-	if (n < 0)
-		n = snprintf(real, size, "/");
-	real[n] = '\0';
+	if (path_of_fd(fd, real, size))
+		snprintf(real, size, "/");
 }
 
 /* The directory just made: 0750 whatever the umask. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,4 +123,28 @@ int path_make_beneath(int rootfd, const char *path, bool file)
 		dirfd = fd;
 	}
 	return dirfd;
+}
+
+int path_of_fd(int fd, char *out, size_t size)
+{
+	char fdp[40];
+	ssize_t n;
+
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+	n = readlink(fdp, out, size - 1);
+	if (n < 0)
+		return -errno;
+	out[n] = '\0';
+	return 0;
+}
+
+int path_real(const char *path, char *out, size_t size)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = path_of_fd(fd, out, size);
+	close(fd);
+	return r;
 }

@@ -17,6 +17,11 @@
  */
 int path_norm(const char *in, char *out, size_t size);
 
+/* The path the kernel has for open @fd (its symlinks resolved): 0, or -errno. */
+int path_of_fd(int fd, char *out, size_t size);
+/* @path with its symlinks resolved (it must exist), without libc's realpath: 0, or -errno. */
+int path_real(const char *path, char *out, size_t size);
+
 /* Is normalised @path @dir itself or below it? ("/etc" is under "/etc", "/etcx" is not) */
 bool path_under(const char *path, const char *dir);
 

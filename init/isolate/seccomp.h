@@ -22,13 +22,15 @@
 struct sc_prog {
 	unsigned short len;
 	struct sock_filter *filter;
+	bool log; /* loaded with SECCOMP_FILTER_FLAG_LOG: denials reach the audit records */
 };
 
 /*
  * sc_compile - compile the filter of @c to classic BPF, in the parent.
  * default (or NULL) = the built-in allow-list plus seccomp_allow; a path =
  * that profile file (read here; its errors name file:line) plus
- * seccomp_allow; none = an empty @prog. Returns 0 or -errno and fills @e.
+ * seccomp_allow; none = an empty @prog; learn = a filter that allows and
+ * logs every call (SECCOMP_RET_LOG). Returns 0 or -errno and fills @e.
  * The plain default points at the embedded, shared filter: treat @prog as
  * read-only and release it only with sc_prog_free().
  */

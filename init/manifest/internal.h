@@ -49,6 +49,8 @@ struct loader {
 
 /* Reports "PATH:LINE: message"; control characters are shown escaped. */
 void mf_err(struct loader *L, int line, const char *fmt, ...) PRINTF(3, 4);
+/* A warning: kept in the manifest's list, "PATH:LINE: warning: ...". */
+void mf_warn(struct loader *L, int line, const char *fmt, ...) PRINTF(3, 4);
 char *mf_strdup(struct loader *L, const char *s);
 void *mf_realloc(struct loader *L, void *p, size_t n);
 /* inih's reader and handler, with L as both stream and user pointer. */

@@ -326,11 +326,52 @@ static int v_seccomp(struct loader *L, void *obj, const char *v, const char **wh
 {
 	OBJ(struct svc_conf);
 	(void)L;
-	if (strcmp(v, "default") && strcmp(v, "none") && !mf_valid_abs_path(v)) {
-		*why = "expected default, none or an absolute path to a profile";
+	if (strcmp(v, "default") && strcmp(v, "none") && strcmp(v, "learn") &&
+	    !mf_valid_abs_path(v)) {
+		*why = "expected default, none, learn or an absolute path to a profile";
 		return -EINVAL;
 	}
 	return mf_put_str(&c->seccomp, v);
+}
+
+FIELD_KEY(v_seccomp_log, mf_bool, seccomp_log)
+
+static int v_landlock(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	if (!strcmp(v, "auto"))
+		c->landlock = LANDLOCK_AUTO;
+	else if (!strcmp(v, "yes") || !strcmp(v, "true"))
+		c->landlock = LANDLOCK_YES;
+	else if (!strcmp(v, "no") || !strcmp(v, "false"))
+		c->landlock = LANDLOCK_NO;
+	else {
+		*why = "expected yes, no or auto";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool abs_path_item(const char *p)
+{
+	return mf_valid_abs_path(p);
+}
+
+static int v_landlock_rw(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	return mf_put_list_of(&c->landlock_rw, v, abs_path_item,
+			      "expected absolute paths inside the service's root", why);
+}
+
+static int v_landlock_ro(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct svc_conf);
+	(void)L;
+	return mf_put_list_of(&c->landlock_ro, v, abs_path_item,
+			      "expected absolute paths inside the service's root", why);
 }
 
 static bool syscall_item(const char *name)
@@ -414,6 +455,10 @@ static const struct key_def isolation_keys[] = {
 	{"capabilities", v_capabilities, SET_CAPABILITIES, true},
 	{"seccomp", v_seccomp, SET_SECCOMP, false},
 	{"seccomp_allow", v_seccomp_allow, SET_SECCOMP_ALLOW, true},
+	{"seccomp_log", v_seccomp_log, SET_SECCOMP, false},
+	{"landlock", v_landlock, SET_LANDLOCK, false},
+	{"landlock_rw", v_landlock_rw, SET_LANDLOCK, true},
+	{"landlock_ro", v_landlock_ro, SET_LANDLOCK, true},
 	{"memory_max", v_memory_max, SET_MEMORY_MAX, false},
 	{"memory_high", v_memory_high, SET_MEMORY_HIGH, false},
 	{"cpu_max", v_cpu_max, SET_CPU_MAX, false},

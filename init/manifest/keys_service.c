@@ -6,6 +6,7 @@
  * one service section.
  */
 #include "manifest/internal.h"
+#include "isolate/caps.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +329,8 @@ static void svc_defaults(struct svc_conf *c)
 	c->no_new_privileges = true;
 	c->nofile = 1024;
 	c->memlock = 64 * 1024;
+	c->landlock = LANDLOCK_AUTO;
+	c->seccomp_log = true;
 	c->tmp_size = 64ull << 20;
 	c->run_size = 16ull << 20;
 	c->shm_size = 64ull << 20;
@@ -339,13 +342,21 @@ static int isolation_rules(struct loader *L, struct raw_section *s, struct svc_c
 	const char *who = c->name;
 	int e = 0;
 
-	if (!c->isolate &&
-	    (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES | SET_SECRETS |
-		       SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES | SET_TMPFS_SIZE))) {
+	if (!c->isolate && (c->set & (SET_NAMESPACES | SET_NETWORK | SET_ROOT | SET_VOLUMES |
+				      SET_SECRETS | SET_HOSTNAME | SET_SECCOMP | SET_CAPABILITIES |
+				      SET_TMPFS_SIZE | SET_LANDLOCK))) {
 		mf_err(L, mf_key_line(s, "isolate"),
 		       "%s: isolate = no runs in the host's namespaces; namespaces, network, root, "
-		       "volumes, secrets, hostname, capabilities, seccomp, tmp_size, run_size and "
-		       "shm_size do not apply",
+		       "volumes, secrets, hostname, capabilities, seccomp, landlock, tmp_size, "
+		       "run_size and shm_size do not apply",
+		       who);
+		e++;
+	}
+	if (c->isolate && !(c->namespaces & NS_MOUNT) &&
+	    (c->landlock == LANDLOCK_YES || c->landlock_rw || c->landlock_ro)) {
+		mf_err(L, mf_key_line(s, "landlock"),
+		       "%s: landlock needs the mount namespace (its rules are on the service's "
+		       "root)",
 		       who);
 		e++;
 	}
@@ -424,6 +435,58 @@ static int svc_rules(struct loader *L, struct raw_section *s, struct svc_conf *c
 	return e + isolation_rules(L, s, c);
 }
 
+static bool runs_as_root(const struct svc_conf *c)
+{
+	const char *u = c->user;
+
+	return !u || !strcmp(u, "root") || !strcmp(u, "0") || !strncmp(u, "root:", 5) ||
+	       !strncmp(u, "0:", 2);
+}
+
+/*
+ * What is valid but gives isolation away: warnings (--check prints them,
+ * --check --strict fails on them). The capabilities that reach past the
+ * service's own namespaces: loading code into the kernel, raw devices,
+ * tracing, reading any file, the host's network configuration, BPF.
+ */
+static void policy_warnings(struct loader *L, struct raw_section *s, const struct svc_conf *c)
+{
+	static const char *const dangerous[] = {"SYS_ADMIN", "SYS_PTRACE",	"SYS_MODULE",
+						"SYS_RAWIO", "DAC_READ_SEARCH", "NET_ADMIN",
+						"BPF",	     "PERFMON",		"SYS_BOOT"};
+	const char *who = c->name;
+
+	if (!c->isolate) {
+		if (runs_as_root(c))
+			mf_warn(L, mf_key_line(s, "isolate"),
+				"%s: isolate = no as root: the service runs in the host's "
+				"namespaces "
+				"with every capability",
+				who);
+		return;
+	}
+	for (char **cap = c->capabilities; cap && *cap; cap++)
+		for (size_t k = 0; k < ARRAY_SIZE(dangerous); k++)
+			if (caps_from_name(*cap) == caps_from_name(dangerous[k]))
+				mf_warn(L, mf_key_line(s, "capabilities"),
+					"%s: capabilities keeps %s, which reaches past the "
+					"service's "
+					"own namespaces",
+					who, dangerous[k]);
+	if (c->seccomp && (!strcmp(c->seccomp, "none") || !strcmp(c->seccomp, "learn")))
+		mf_warn(L, mf_key_line(s, "seccomp"),
+			"%s: seccomp = %s: every system call is allowed", who, c->seccomp);
+	if (!c->no_new_privileges)
+		mf_warn(L, mf_key_line(s, "no_new_privileges"),
+			"%s: no_new_privileges = no: a set-user-ID program can gain privileges",
+			who);
+	if (runs_as_root(c) && !(c->namespaces & NS_USER) && c->network == NET_HOST)
+		mf_warn(L, mf_key_line(s, "network"),
+			"%s: root without a user namespace in the host's network (network = host): "
+			"its capabilities apply to the host's interfaces and ports",
+			who);
+}
+
 void mf_load_service(struct loader *L, struct raw_section *s)
 {
 	struct svc_conf *c, **nv;
@@ -457,4 +520,5 @@ void mf_load_service(struct loader *L, struct raw_section *s)
 	}
 	L->m->svcs = nv;
 	nv[L->m->nsvc++] = c;
+	policy_warnings(L, s, c);
 }

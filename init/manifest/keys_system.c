@@ -24,6 +24,7 @@ void mf_sys_defaults(struct sys_conf *s)
 	s->log_ring = RECRING_DEFAULT;
 	s->log_max_size = 1 << 20;
 	s->log_max_files = 5;
+	s->on_unmet = POWER_POWEROFF;
 }
 
 /* ---- [system] keys ---- */
@@ -262,6 +263,57 @@ static int y_log_ring(struct loader *L, void *obj, const char *v, const char **w
 	return mf_ring_size(&c->log_ring, v, why);
 }
 
+/* cgroup2 landlock seccomp lockdown=integrity|confidentiality nftables, any subset. */
+static int y_require(struct loader *L, void *obj, const char *v, const char **why)
+{
+	static const char *const names[] = {"cgroup2", "landlock", "seccomp", "lockdown",
+					    "nftables"};
+	OBJ(struct sys_conf);
+	char **items;
+	int n, r = 0;
+
+	(void)L;
+	if (split_list(v, &items, &n))
+		return -ENOMEM;
+	for (int i = 0; i < n && !r; i++) {
+		size_t k = 0;
+
+		if (!strcmp(items[i], "lockdown=integrity") ||
+		    !strcmp(items[i], "lockdown=confidentiality")) {
+			int level =
+				items[i][9] == 'i' ? LOCKDOWN_INTEGRITY : LOCKDOWN_CONFIDENTIALITY;
+
+			if (level > c->require_lockdown)
+				c->require_lockdown = level;
+			c->require |= REQ_LOCKDOWN;
+			continue;
+		}
+		while (k < ARRAY_SIZE(names) && (strcmp(items[i], names[k]) || k == 3))
+			k++;
+		if (k == ARRAY_SIZE(names)) {
+			*why = "expected items of cgroup2 landlock seccomp lockdown=integrity "
+			       "lockdown=confidentiality nftables";
+			r = -EINVAL;
+		} else {
+			c->require |= 1u << k;
+		}
+	}
+	free(items);
+	return r;
+}
+
+static int y_on_unmet(struct loader *L, void *obj, const char *v, const char **why)
+{
+	OBJ(struct sys_conf);
+	(void)L;
+	if (strcmp(v, "poweroff") && strcmp(v, "stay")) {
+		*why = "expected poweroff or stay";
+		return -EINVAL;
+	}
+	c->on_unmet = v[0] == 'p' ? POWER_POWEROFF : POWER_STAY;
+	return 0;
+}
+
 static const struct key_def sys_keys[] = {
 	{"hostname", y_hostname, 0, false},
 	{"modules", y_modules, 0, true},
@@ -283,6 +335,8 @@ static const struct key_def sys_keys[] = {
 	{"log_max_files", y_log_max_files, 0, false},
 	{"log_remote", y_log_remote, 0, false},
 	{"log_remote_format", y_log_remote_format, 0, false},
+	{"require", y_require, 0, true},
+	{"on_unmet", y_on_unmet, 0, false},
 };
 
 static const struct key_table sys_table = {sys_keys, ARRAY_SIZE(sys_keys), NULL};

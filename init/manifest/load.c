@@ -283,6 +283,8 @@ void svc_conf_free(struct svc_conf *c)
 	mf_strv_free(c->secrets);
 	mf_strv_free(c->capabilities);
 	mf_strv_free(c->seccomp_allow);
+	mf_strv_free(c->landlock_rw);
+	mf_strv_free(c->landlock_ro);
 	free(c);
 }
 
@@ -293,6 +295,9 @@ void manifest_free(struct manifest *m)
 	for (int i = 0; i < m->nsvc; i++)
 		svc_conf_free(m->svcs[i]);
 	free(m->svcs);
+	for (int i = 0; i < m->nwarnings; i++)
+		free(m->warnings[i]);
+	free(m->warnings);
 	for (int i = 0; i < m->nsysctl; i++) {
 		free(m->sysctls[i].key);
 		free(m->sysctls[i].value);

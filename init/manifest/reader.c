@@ -33,21 +33,47 @@ static void escape_controls(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-void mf_err(struct loader *L, int line, const char *fmt, ...)
+/* "PATH:LINE: " @kind and the message into @shown, control characters escaped. */
+static void mf_format(struct loader *L, int line, const char *kind, char *shown, size_t size,
+		      const char *fmt, va_list ap)
 {
-	char msg[512], shown[sizeof(msg) * 4];
-	int n;
-	va_list ap;
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "%s:%d: %s", L->path, line, kind);
 
-	n = snprintf(msg, sizeof(msg), "%s:%d: ", L->path, line);
-	va_start(ap, fmt);
 	if (n >= 0 && n < (int)sizeof(msg))
 		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	escape_controls(msg, shown, size);
+}
+
+void mf_err(struct loader *L, int line, const char *fmt, ...)
+{
+	char shown[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	mf_format(L, line, "", shown, sizeof(shown), fmt, ap);
 	va_end(ap);
-	escape_controls(msg, shown, sizeof(shown));
 	L->m->nerrors++;
 	if (L->fn)
 		L->fn(L->arg, shown);
+}
+
+void mf_warn(struct loader *L, int line, const char *fmt, ...)
+{
+	char shown[2048], *copy, **v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	mf_format(L, line, "warning: ", shown, sizeof(shown), fmt, ap);
+	va_end(ap);
+	copy = mf_strdup(L, shown);
+	v = copy ? mf_realloc(L, L->m->warnings, sizeof(*v) * (size_t)(L->m->nwarnings + 1)) : NULL;
+	if (!v) {
+		free(copy);
+		return;
+	}
+	L->m->warnings = v;
+	v[L->m->nwarnings++] = copy;
 }
 
 char *mf_strdup(struct loader *L, const char *s)

@@ -40,7 +40,8 @@ json_keys() {
 	echo "$output"
 	# one JSON object: starts with uptime_ms, ends with the services array
 	# (the contract's service keys plus the record counters of issue 15, the
-	# cgroup accounting of issue 6 and the bridge address of issue 7;
+	# cgroup accounting of issue 6, the bridge address of issue 7 and the
+	# Landlock ABI and seccomp denials of issue 16;
 	# extra top-level ones such as boot timings come before "services")
 	[[ "$output" =~ ^\{\"uptime_ms\":\ [0-9]+, ]]
 	[[ "$output" == *'"services": ['* ]]
@@ -49,6 +50,7 @@ json_keys() {
 	[ "$(grep -c '{"name": ' <<<"$output")" -eq 3 ]
 	want="name state pid restarts exit_status health since_ms status_text error"
 	want="$want memory_current memory_peak oom_kills cpu_usage_us tasks address log_lines log_lost"
+	want="$want landlock seccomp_denials"
 	for s in web job broken; do
 		j=$(svc_json "$s")
 		[ "$(json_keys "$j")" = "$want" ]

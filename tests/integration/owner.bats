@@ -124,7 +124,7 @@ EOF
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"$M:7: v: volumes: "*"options 'ro,owner' of /srv/a: owner makes the source the user's to write: not with ro"* ]]
-	[ "$(grep -c "^$M:[0-9]" <<<"$output")" -eq 1 ]
+	[ "$(grep "^$M:[0-9]" <<<"$output" | grep -vc ': warning: ')" -eq 1 ]
 	for o in owner,ro rw,ro owner,owner owner= "owner=a b" owner=:adm rw, ,rw owner=x:; do
 		printf '[service.v]\nexec = /bin/true\nvolumes = /srv/a:/a:%s\n' "$o" >"$M"
 		run "$NUC_INIT" --check --manifest "$M"

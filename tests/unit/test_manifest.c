@@ -1780,6 +1780,38 @@ static void test_mount_options_parse(void **state)
 	assert_int_equal(mount_options_parse("a=0123456789", &fl, data, 12), -E2BIG);
 }
 
+/* Issue 16: require, on_unmet, landlock, seccomp learn and seccomp_log; warnings. */
+static void test_policy_keys(void **state)
+{
+	struct manifest *m;
+
+	(void)state;
+	m = load_ok("[system]\nrequire = cgroup2 lockdown=integrity\nrequire = nftables "
+		    "lockdown=confidentiality\non_unmet = stay\n"
+		    "[service.a]\nexec = /bin/true\nlandlock = yes\nlandlock_rw = /proc /srv\n"
+		    "seccomp = learn\nseccomp_log = no\nuser = nobody\nnetwork = none\n");
+	assert_int_equal(m->sys.require, REQ_CGROUP2 | REQ_LOCKDOWN | REQ_NFTABLES);
+	assert_int_equal(m->sys.require_lockdown, LOCKDOWN_CONFIDENTIALITY);
+	assert_int_equal(m->sys.on_unmet, POWER_STAY);
+	assert_int_equal(m->svcs[0]->landlock, LANDLOCK_YES);
+	assert_string_equal(m->svcs[0]->landlock_rw[1], "/srv");
+	assert_string_equal(m->svcs[0]->seccomp, "learn");
+	assert_false(m->svcs[0]->seccomp_log);
+	/* learn gives every call away: a warning, the only one */
+	assert_int_equal(m->nwarnings, 1);
+	assert_non_null(strstr(m->warnings[0], ":9: warning: a: seccomp = learn"));
+	manifest_free(m);
+	/* the defaults: nothing required, poweroff, Landlock where the kernel has it */
+	m = load_ok("[service.a]\nexec = /bin/true\n");
+	assert_int_equal(m->sys.require, 0);
+	assert_int_equal(m->sys.on_unmet, POWER_POWEROFF);
+	assert_int_equal(m->svcs[0]->landlock, LANDLOCK_AUTO);
+	assert_true(m->svcs[0]->seccomp_log);
+	manifest_free(m);
+	manifest_free(load_one_error("[system]\nrequire = lockdown\n", 2, "require"));
+	manifest_free(load_one_error("[system]\non_unmet = reboot\n", 2, "poweroff or stay"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1829,6 +1861,7 @@ int main(void)
 		cmocka_unit_test(test_duration_bound),
 		cmocka_unit_test(test_control_chars_escaped),
 		cmocka_unit_test(test_http_path_bound),
+		cmocka_unit_test(test_policy_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,10 +314,34 @@ static void test_compile_allow_extra(void **state)
 	sc_prog_free(&p);
 }
 
+/* seccomp = learn: one instruction, every call allowed and logged; no FLAG_LOG needed */
+static void test_compile_learn(void **state)
+{
+	struct svc_conf c = conf("learn", NULL);
+	struct sc_prog p = {0};
+	struct nerr e = {0};
+
+	(void)state;
+	c.seccomp_log = true;
+	assert_int_equal(sc_compile(&c, &p, &e), 0);
+	assert_int_equal(p.len, 1);
+	assert_int_equal(p.filter[0].code, BPF_RET | BPF_K);
+	assert_int_equal(p.filter[0].k, SECCOMP_RET_LOG);
+	assert_false(p.log);
+	sc_prog_free(&p);
+	/* the default filter carries seccomp_log */
+	c = conf("default", NULL);
+	c.seccomp_log = true;
+	assert_int_equal(sc_compile(&c, &p, &e), 0);
+	assert_true(p.len > 1);
+	assert_true(p.log);
+	sc_prog_free(&p);
+}
+
 static void test_compile_none(void **state)
 {
 	struct svc_conf c = conf("none", NULL);
-	struct sc_prog p = {7, (struct sock_filter *)&p};
+	struct sc_prog p = {7, (struct sock_filter *)&p, true};
 	struct nerr e = {0};
 
 	(void)state;
@@ -742,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_compile_timing),
 		cmocka_unit_test(test_compile_allow_extra),
 		cmocka_unit_test(test_compile_none),
+		cmocka_unit_test(test_compile_learn),
 		cmocka_unit_test(test_compile_missing_profile),
 		cmocka_unit_test(test_compile_profile_file),
 		cmocka_unit_test(test_profile_good),

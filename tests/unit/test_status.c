@@ -29,9 +29,10 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	f->m = manifest_load_string("[service.web]\nexec = /bin/httpd\n"
-				    "[service.db]\nexec = /bin/db\n"
-				    "[service.job]\nexec = /bin/job\ntype = oneshot\n",
+	/* landlock = no: its ABI would be this kernel's */
+	f->m = manifest_load_string("[service.web]\nexec = /bin/httpd\nlandlock = no\n"
+				    "[service.db]\nexec = /bin/db\nlandlock = no\n"
+				    "[service.job]\nexec = /bin/job\ntype = oneshot\nlandlock = no\n",
 				    "status.ini", NULL, NULL, &err);
 	if (!f->m || f->m->nsvc != 3 || f->m->nerrors)
 		return -1;
@@ -136,19 +137,19 @@ static void test_json_exact(void **state)
 		"\"status_text\": \"serving \\\"all\\\" requests\", \"error\": null, "
 		"\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
 		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null, \"log_lines\": 0, "
-		"\"log_lost\": 0},\n"
+		"\"log_lost\": 0, \"landlock\": null, \"seccomp_denials\": null},\n"
 		"  {\"name\": \"db\", \"state\": \"failed\", \"pid\": null, \"restarts\": 5, "
 		"\"exit_status\": \"SIGKILL\", \"health\": \"unhealthy\", \"since_ms\": 12345, "
 		"\"status_text\": null, "
 		"\"error\": \"volumes: \\\"/srv/data\\\": No such file\\nor directory\\\\\", "
 		"\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
 		"\"cpu_usage_us\": null, \"tasks\": null, \"address\": null, \"log_lines\": 0, "
-		"\"log_lost\": 0},\n"
+		"\"log_lost\": 0, \"landlock\": null, \"seccomp_denials\": null},\n"
 		"  {\"name\": \"job\", \"state\": \"exited\", \"pid\": null, \"restarts\": 0, "
 		"\"exit_status\": 3, \"health\": \"unknown\", \"since_ms\": 0, "
 		"\"status_text\": null, \"error\": null, \"memory_current\": null, "
 		"\"memory_peak\": null, \"oom_kills\": null, \"cpu_usage_us\": null, \"tasks\": "
-		"null, \"address\": null, \"log_lines\": 0, \"log_lost\": 0}]}\n");
+		"null, \"address\": null, \"log_lines\": 0, \"log_lost\": 0, \"landlock\": null, \"seccomp_denials\": null}]}\n");
 	sb_free(&sb);
 }
 
@@ -173,7 +174,7 @@ static void test_json_only_one(void **state)
 			    "\"since_ms\": 7, \"status_text\": null, \"error\": null, "
 			    "\"memory_current\": null, \"memory_peak\": null, \"oom_kills\": null, "
 			    "\"cpu_usage_us\": null, \"tasks\": null, \"address\": null, "
-			    "\"log_lines\": 0, \"log_lost\": 0}]}\n");
+			    "\"log_lines\": 0, \"log_lost\": 0, \"landlock\": null, \"seccomp_denials\": null}]}\n");
 	sb_free(&sb);
 }
 
