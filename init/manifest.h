@@ -115,6 +115,7 @@ struct svc_conf {
 	char **publish, **egress, **volumes, **secrets, **capabilities, **seccomp_allow;
 	bool no_new_privileges;
 	bool seccomp_log; /* denials logged by the kernel (SECCOMP_FILTER_FLAG_LOG) */
+	bool egress_log;  /* egress drops logged by the kernel, rate-limited */
 	enum landlock_mode landlock;
 	char **landlock_rw, **landlock_ro; /* paths inside its root */
 	uint64_t memory_max, memory_high, pids_max;

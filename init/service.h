@@ -207,12 +207,13 @@ struct supervisor {
 	bool boot_stopped;	   /* a required mount failed: no services start */
 	bool exit_now;		   /* the loop should end (namespace or subreaper mode) */
 	int exit_code;
-	bool rootfs;	  /* / is the initramfs: private roots need the bind-then-pivot path */
-	char *nft_last;	  /* the nftables ruleset applied last, NULL before any */
-	bool fwd_saved;	  /* ip_forward was turned on for bridged services */
-	char fwd_old[8];  /* its value before */
-	bool nft_missing; /* warned once: no nft, so no NAT */
-	char *newroot;	  /* RUNTIME_DIR/root: where private roots are built */
+	bool rootfs;	   /* / is the initramfs: private roots need the bind-then-pivot path */
+	char *nft_last;	   /* the nftables ruleset applied last, NULL before any */
+	bool fwd_saved;	   /* ip_forward was turned on for bridged services */
+	char fwd_old[8];   /* its value before */
+	bool nft_missing;  /* warned once: no nft, so no NAT */
+	bool brnf_missing; /* warned once: bridged frames do not reach the egress rules */
+	char *newroot;	   /* RUNTIME_DIR/root: where private roots are built */
 	struct sup_devices *dev; /* machine mode: coldplug, hotplug, waits (stages/devices.c) */
 	struct path_gate *gates; /* mounts not there yet, or failed and required */
 	int ngates;

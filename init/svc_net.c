@@ -6,6 +6,8 @@
 #include "svc_internal.h"
 #include "net/ipam.h"
 #include "net/nft.h"
+#include "kmod.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -121,6 +123,27 @@ static void forwarding(struct supervisor *s, bool on)
 }
 
 /*
+ * Egress rules hold between services on one bridge too: the bridge hands
+ * its frames to the IPv4 hooks (br_netfilter, bridge-nf-call-iptables in
+ * our network namespace), where the rules of table inet nucleus see them.
+ * A machine's init loads br_netfilter for it; said once when it cannot be.
+ */
+static void bridge_filtered(struct supervisor *s)
+{
+	static const char path[] = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+	struct nerr e;
+	int r;
+
+	if (s->mode == MODE_MACHINE && access(path, F_OK))
+		kmod_load("br_netfilter", NULL, &e);
+	r = write_text(AT_FDCWD, path, "1");
+	if (r < 0 && !s->brnf_missing)
+		log_warn("egress: %s: %s; traffic between services on one bridge is not filtered",
+			 path, strerror(-r));
+	s->brnf_missing = r < 0;
+}
+
+/*
  * The nftables table for the bridged services that hold an address now;
  * applied only when it changed. Without nft, services that ask for
  * nothing but a bridge still run (without NAT); publish and egress fail.
@@ -129,6 +152,7 @@ int sup_net_sync(struct supervisor *s, struct nerr *e)
 {
 	struct nft_svc *v = calloc((size_t)s->nsvc + 1, sizeof(*v));
 	struct strbuf sb;
+	bool egress = false;
 	int n = 0, r;
 
 	if (!v)
@@ -143,11 +167,16 @@ int sup_net_sync(struct supervisor *s, struct nerr *e)
 					.bridge = o->net.bridge,
 					.addr = o->net.addr,
 					.publish = c->publish,
-					.egress = c->egress};
+					.egress = c->egress,
+					.egress_log = c->egress_log};
 		ipam_parse_subnet(c->subnet ? c->subnet : "10.88.0.0/16", &v[n].net);
+		if (c->egress)
+			egress = true;
 		n++;
 	}
 	forwarding(s, n > 0);
+	if (egress)
+		bridge_filtered(s);
 	sb_init(&sb);
 	r = nft_render(v, n, sup_dns_servers(s), &sb);
 	if (r) {

@@ -102,77 +102,77 @@ static int v_subnet(struct loader *L, void *obj, const char *v, const char **why
 	return mf_put_str(&c->subnet, v);
 }
 
+/* @it into @buf without a "/tcp" or "/udp" at its end; false when it does not fit. */
+static bool copy_cut_proto(const char *it, char *buf, size_t size)
+{
+	size_t n = strlen(it);
+
+	if (n >= size)
+		return false;
+	memcpy(buf, it, n + 1);
+	if (n > 4 && (!strcmp(buf + n - 4, "/tcp") || !strcmp(buf + n - 4, "/udp")))
+		buf[n - 4] = '\0';
+	return true;
+}
+
+/* One publish item: [ADDR:]HOSTPORT:PORT[/tcp|/udp]. */
+static bool publish_item(const char *it)
+{
+	char buf[64], *port, *host, *addr = NULL;
+	uint16_t p;
+	int family = 0;
+
+	if (!copy_cut_proto(it, buf, sizeof(buf)) || strchr(buf, '/'))
+		return false;
+	port = strrchr(buf, ':');
+	if (!port)
+		return false;
+	*port++ = '\0';
+	host = strrchr(buf, ':');
+	if (host) {
+		*host++ = '\0';
+		addr = buf;
+	} else {
+		host = buf;
+	}
+	return !mf_parse_port(host, &p) && !mf_parse_port(port, &p) &&
+	       (!addr || (!mf_valid_ip(addr, &family) && family == AF_INET));
+}
+
 static int v_publish(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
-	char **items;
-	int n;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		char hp[8], cp[8];
-		const char *proto = strchr(items[i], '/');
-		const char *colon = strchr(items[i], ':');
-		size_t hl = colon ? (size_t)(colon - items[i]) : 0;
-		size_t cl =
-			colon ? (size_t)((proto ? proto : colon + strlen(colon)) - colon - 1) : 0;
-		uint16_t port;
+	return mf_put_list_of(
+		&c->publish, v, publish_item,
+		"expected [ADDR:]HOSTPORT:PORT[/tcp|/udp] items (ADDR an IPv4 address)", why);
+}
 
-		if (!colon || hl == 0 || hl >= sizeof(hp) || cl == 0 || cl >= sizeof(cp) ||
-		    (proto && strcmp(proto, "/tcp") && strcmp(proto, "/udp")))
-			goto bad;
-		memcpy(hp, items[i], hl);
-		hp[hl] = '\0';
-		memcpy(cp, colon + 1, cl);
-		cp[cl] = '\0';
-		if (mf_parse_port(hp, &port) || mf_parse_port(cp, &port))
-			goto bad;
-	}
-	free(items);
-	return mf_put_list(&c->publish, v);
-bad:
-	*why = "expected HOSTPORT:PORT[/tcp|/udp] items";
-	free(items);
-	return -EINVAL;
+/* One egress item: IPv4 CIDR[:PORT][/tcp|/udp] (':' is unambiguous with IPv4). */
+static bool egress_item(const char *it)
+{
+	char cidr[64], *port;
+	uint16_t p;
+
+	if (!copy_cut_proto(it, cidr, sizeof(cidr)))
+		return false;
+	port = strchr(cidr, ':');
+	if (port)
+		*port++ = '\0';
+	return strchr(cidr, '/') && !mf_valid_cidr(cidr) && (!port || !mf_parse_port(port, &p));
 }
 
 static int v_egress(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
-	char **items;
-	int n;
-
 	(void)L;
-	if (split_list(v, &items, &n))
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		char cidr[64];
-		const char *it = items[i];
-		const char *colon;
-		uint16_t port;
-
-		if (!strcmp(it, "none") && n == 1)
-			continue;
-		/* CIDR[:PORT]: IPv4 only here, where ':' is unambiguous */
-		colon = strchr(it, ':');
-		size_t cl = colon ? (size_t)(colon - it) : strlen(it);
-		if (cl >= sizeof(cidr))
-			goto bad;
-		memcpy(cidr, it, cl);
-		cidr[cl] = '\0';
-		if (!strchr(cidr, '/') || mf_valid_cidr(cidr) ||
-		    (colon && mf_parse_port(colon + 1, &port)))
-			goto bad;
-	}
-	free(items);
-	return mf_put_list(&c->egress, v);
-bad:
-	*why = "expected none, or IPv4 CIDR[:PORT] items";
-	free(items);
-	return -EINVAL;
+	if (!strcmp(v, "none"))
+		return mf_put_list(&c->egress, v);
+	return mf_put_list_of(&c->egress, v, egress_item,
+			      "expected none, or IPv4 CIDR[:PORT][/tcp|/udp] items", why);
 }
+
+FIELD_KEY(v_egress_log, mf_bool, egress_log)
 
 static int v_hostname(struct loader *L, void *obj, const char *v, const char **why)
 {
@@ -448,6 +448,7 @@ static const struct key_def isolation_keys[] = {
 	{"subnet", v_subnet, SET_SUBNET, false},
 	{"publish", v_publish, SET_PUBLISH, true},
 	{"egress", v_egress, SET_EGRESS, true},
+	{"egress_log", v_egress_log, SET_EGRESS, false},
 	{"hostname", v_hostname, SET_HOSTNAME, false},
 	{"root", v_root, SET_ROOT, false},
 	{"volumes", v_volumes, SET_VOLUMES, true},

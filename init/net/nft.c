@@ -8,7 +8,8 @@
  * rules are simply not in the next version. Egress rules match on the
  * service's address in the input (to this host) and forward (beyond it)
  * hooks; traffic between services on the same bridge is switched, not
- * routed, and is not filtered here.
+ * routed, and reaches the forward hook through br_netfilter (svc_net.c
+ * turns bridge-nf-call-iptables on wherever a service has egress).
  */
 #include "net/nft.h"
 
@@ -34,25 +35,69 @@ bool nft_required(const struct nft_svc *svcs, int n)
 	return false;
 }
 
+/* "ITEM/tcp" or "ITEM/udp": the protocol, cut off @item; NULL when none is given. */
+static const char *cut_proto(char *item)
+{
+	size_t n = strlen(item);
+
+	if (n > 4 && (!strcmp(item + n - 4, "/tcp") || !strcmp(item + n - 4, "/udp"))) {
+		item[n - 4] = '\0';
+		return item[n - 3] == 't' ? "tcp" : "udp";
+	}
+	return NULL;
+}
+
+/* [ADDR:]HOSTPORT:PORT[/tcp|/udp]: on ADDR only, or on every local address. */
 static void render_publish(const struct nft_svc *s, struct strbuf *out)
 {
 	char addr[16];
 
 	ipam_str(s->addr, addr);
 	for (int i = 0; s->publish && s->publish[i]; i++) {
-		char item[64], *to, *proto;
+		char item[64], *host, *to, *on = NULL;
+		const char *proto;
 
 		snprintf(item, sizeof(item), "%s", s->publish[i]);
-		to = strchr(item, ':');
+		proto = cut_proto(item);
+		to = strrchr(item, ':');
 		if (!to)
 			continue;
 		*to++ = '\0';
-		proto = strchr(to, '/');
-		if (proto)
-			*proto++ = '\0';
-		sb_printf(out, "\t\tfib daddr type local %s dport %s dnat ip to %s:%s\n",
-			  proto ? proto : "tcp", item, addr, to);
+		host = strrchr(item, ':');
+		if (host) {
+			*host++ = '\0';
+			on = item;
+		} else {
+			host = item;
+		}
+		if (on)
+			sb_printf(out, "\t\tip daddr %s %s dport %s dnat ip to %s:%s\n", on,
+				  proto ? proto : "tcp", host, addr, to);
+		else
+			sb_printf(out, "\t\tfib daddr type local %s dport %s dnat ip to %s:%s\n",
+				  proto ? proto : "tcp", host, addr, to);
 	}
+}
+
+/* One allowed destination: CIDR[:PORT][/tcp|/udp]. */
+static void render_allow(const char *addr, const char *egress, struct strbuf *out)
+{
+	char item[64], *port;
+	const char *proto;
+
+	snprintf(item, sizeof(item), "%s", egress);
+	proto = cut_proto(item);
+	port = strchr(item, ':');
+	if (port)
+		*port++ = '\0';
+	sb_printf(out, "\t\tip saddr %s ip daddr %s", addr, item);
+	if (port && proto)
+		sb_printf(out, " %s dport %s", proto, port);
+	else if (port)
+		sb_printf(out, " meta l4proto { tcp, udp } th dport %s", port);
+	else if (proto)
+		sb_printf(out, " meta l4proto %s", proto);
+	sb_puts(out, " accept\n");
 }
 
 /* One chain's egress rules for service @s. */
@@ -70,23 +115,15 @@ static void render_egress(const struct nft_svc *s, char *const *dns, struct strb
 				  "\t\tip saddr %s ip daddr %s meta l4proto { tcp, udp } th "
 				  "dport 53 accept\n",
 				  addr, dns[i]);
-	for (int i = 0; s->egress[i]; i++) {
-		char item[64], *port;
-
-		if (!strcmp(s->egress[i], "none"))
-			continue;
-		snprintf(item, sizeof(item), "%s", s->egress[i]);
-		port = strchr(item, ':');
-		if (port)
-			*port++ = '\0';
-		if (port)
-			sb_printf(out,
-				  "\t\tip saddr %s ip daddr %s meta l4proto { tcp, udp } th dport "
-				  "%s accept\n",
-				  addr, item, port);
-		else
-			sb_printf(out, "\t\tip saddr %s ip daddr %s accept\n", addr, item);
-	}
+	for (int i = 0; s->egress[i]; i++)
+		if (strcmp(s->egress[i], "none"))
+			render_allow(addr, s->egress[i], out);
+	/* what is dropped is said, at most 5 a second, the service named */
+	if (s->egress_log)
+		sb_printf(out,
+			  "\t\tip saddr %s limit rate 5/second burst 10 packets log prefix "
+			  "\"nucleus egress %s: \" level info\n",
+			  addr, s->name);
 	sb_printf(out, "\t\tip saddr %s drop\n", addr);
 }
 

@@ -15,8 +15,9 @@ struct nft_svc {
 	const char *bridge;
 	uint32_t addr; /* host byte order */
 	struct ipam_net net;
-	char *const *publish; /* HOSTPORT:PORT[/tcp|/udp] items, or NULL */
-	char *const *egress;  /* none, or CIDR[:PORT] items; NULL: any */
+	char *const *publish; /* [ADDR:]HOSTPORT:PORT[/tcp|/udp] items, or NULL */
+	char *const *egress;  /* none, or CIDR[:PORT][/tcp|/udp] items; NULL: any */
+	bool egress_log;      /* its drops logged (rate-limited), its name in the prefix */
 };
 
 /*

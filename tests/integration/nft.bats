@@ -151,3 +151,84 @@ EOF
 	cat "$T/r.out"
 	[ "$(cat "$T/r.out")" = "nameserver 192.0.2.53" ]
 }
+
+@test "publish on one address answers there and not on another of the host's; egress by protocol" {
+	write_manifest <<EOF2
+[service.web]
+exec = /nuc/nhelper listen-any 8080
+network = bridge
+volumes = $VOL
+publish = 192.0.2.1:9292:8080
+ready = tcp:127.0.0.1:8080
+ready_timeout = 5s
+
+[service.udponly]
+exec = /bin/sh -c "busybox nc -w 2 192.0.2.2 7001 -e /bin/true && echo tcp-ok || echo tcp-no"
+network = bridge
+egress = 192.0.2.2/32:7001/udp
+type = oneshot
+stdout = file:$T/udponly.out
+
+[service.tcponly]
+exec = /bin/sh -c "busybox nc -w 2 192.0.2.2 7001 -e /bin/true && echo tcp-ok || echo tcp-no"
+network = bridge
+egress = 192.0.2.2/32/tcp
+type = oneshot
+stdout = file:$T/tcponly.out
+EOF2
+	nuc_start_netns
+	make_client
+	nuc_netns ip addr add 192.0.2.3/24 dev vout
+	client_listen 7001
+	wait_until 5 in_client busybox nc -w 1 192.0.2.2 7001 -e /bin/true
+	wait_for_state web ready 10
+	nuc_netns nft list table inet nucleus | grep -q 'ip daddr 192.0.2.1 tcp dport 9292 dnat ip to'
+	in_client busybox nc -w 2 192.0.2.1 9292 -e /bin/true
+	run in_client busybox nc -w 2 192.0.2.3 9292 -e /bin/true
+	[ "$status" -ne 0 ]
+	for s in udponly tcponly; do
+		wait_until 10 eval '[ "$(svc_get '$s' state)" != starting ]'
+		ctl restart "$s"
+	done
+	for s in udponly tcponly; do wait_for_state "$s" exited 10; done
+	outputs_written
+	[ "$(tail -1 "$T/udponly.out")" = tcp-no ]
+	[ "$(tail -1 "$T/tcponly.out")" = tcp-ok ]
+}
+
+@test "egress holds between services on one bridge: a service with egress = none cannot reach its neighbour" {
+	write_manifest <<EOF2
+[service.server]
+exec = /nuc/nhelper listen-any 8080
+network = bridge
+volumes = $VOL
+address = 10.88.0.50
+ready = tcp:127.0.0.1:8080
+ready_timeout = 5s
+
+[service.jailed]
+exec = /bin/sh -c "busybox nc -w 2 10.88.0.50 8080 -e /bin/true && echo reached || echo blocked"
+network = bridge
+egress = none
+type = oneshot
+stdout = file:$T/jailed.out
+
+[service.free]
+exec = /bin/sh -c "busybox nc -w 2 10.88.0.50 8080 -e /bin/true && echo reached || echo blocked"
+network = bridge
+type = oneshot
+stdout = file:$T/free.out
+EOF2
+	nuc_start_netns
+	wait_for_state server ready 10
+	for s in jailed free; do
+		wait_until 10 eval '[ "$(svc_get '$s' state)" != starting ]'
+		ctl restart "$s"
+	done
+	for s in jailed free; do wait_for_state "$s" exited 10; done
+	outputs_written
+	[ "$(tail -1 "$T/jailed.out")" = blocked ]
+	[ "$(tail -1 "$T/free.out")" = reached ]
+	# the bridge hands its frames to the rules
+	[ "$(nuc_netns cat /proc/sys/net/bridge/bridge-nf-call-iptables)" = 1 ]
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # network = bridge in a real guest (issue 7): a web server in a bridged
 # service, its port published, reached from the host through the harness's
-# port forward (host -> guest eth0 -> DNAT -> bridge -> service).
+# port forward (host -> guest eth0 -> DNAT -> bridge -> service); egress
+# between two services on the bridge, and its logged drops.
 
 load helpers
 
@@ -25,8 +26,20 @@ dns = 10.0.2.3
 ; busybox httpd on 8080 in its own network namespace; the machine's port 80 is published to it
 exec = /usr/sbin/httpd -f -vv -p 8080 -h /etc
 network = bridge
+address = 10.88.0.50
 publish = 80:8080
 ready = tcp:127.0.0.1:8080
+
+; neighbours on the same bridge: egress = none holds there too (issue 16), and says so
+[service.jailed]
+exec = /bin/sh -c 'sleep 2; for i in 1 2; do nc -w 2 10.88.0.50 8080 </dev/null && echo reached || echo blocked; done; exec sleep 1000'
+network = bridge
+egress = none
+egress_log = yes
+
+[service.free]
+exec = /bin/sh -c 'sleep 2; nc -w 2 10.88.0.50 8080 </dev/null && echo reached || echo blocked; exec sleep 1000'
+network = bridge
 INI
 	} >"$QT_DIR/br.ini"
 	qt_image br "$QT_DIR/br.ini"
@@ -37,4 +50,15 @@ INI
 	# /etc/hosts of the service's root, served from inside the bridge
 	wait_http "$PORT" /hosts 'localhost' 30
 	[[ $HTTP_OUT == "HTTP/1."?" 200"* ]]
+	# switched, not routed: filtered all the same, the drop logged with the name
+	wait_console 'jailed: blocked' 60
+	wait_console 'free: reached' 30
+	refute grep -q 'jailed: reached' "$VM/console.log"
+	for _ in $(seq 1 50); do
+		vm_ctl logs kernel | grep -q 'nucleus egress jailed: .*DST=10\.88\.0\.50' && break
+		sleep 0.2
+	done
+	vm_ctl logs kernel | grep 'nucleus egress'
+	vm_ctl logs kernel | grep -q 'nucleus egress jailed: .*DST=10\.88\.0\.50 .*DPT=8080'
+	zcat "$IMG" | cpio -t --quiet | grep -q 'br_netfilter.ko'
 }

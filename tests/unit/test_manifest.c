@@ -1808,6 +1808,20 @@ static void test_policy_keys(void **state)
 	assert_int_equal(m->svcs[0]->landlock, LANDLOCK_AUTO);
 	assert_true(m->svcs[0]->seccomp_log);
 	manifest_free(m);
+	/* publish on one address, egress by protocol, egress_log */
+	m = load_ok("[service.b]\nexec = /bin/true\nnetwork = bridge\n"
+		    "publish = 127.0.0.1:9090:80/udp 8080:80\n"
+		    "egress = 10.0.0.0/8:53/udp 192.0.2.0/24/tcp\negress_log = yes\n");
+	assert_string_equal(m->svcs[0]->publish[0], "127.0.0.1:9090:80/udp");
+	assert_string_equal(m->svcs[0]->egress[1], "192.0.2.0/24/tcp");
+	assert_true(m->svcs[0]->egress_log);
+	manifest_free(m);
+	manifest_free(load_one_error("[service.b]\nexec = /bin/true\nnetwork = bridge\n"
+				     "publish = ::1:9090:80\n",
+				     4, "ADDR an IPv4 address"));
+	manifest_free(load_one_error("[service.b]\nexec = /bin/true\nnetwork = bridge\n"
+				     "egress = 10.0.0.0/8:53/sctp\n",
+				     4, "CIDR[:PORT][/tcp|/udp]"));
 	manifest_free(load_one_error("[system]\nrequire = lockdown\n", 2, "require"));
 	manifest_free(load_one_error("[system]\non_unmet = reboot\n", 2, "poweroff or stay"));
 }
