@@ -80,9 +80,9 @@ $(B)/musl/init/isolate/seccomp.o $(B)/asan/init/isolate/seccomp.o: $(SC_GEN)
 $(B)/musl/init/isolate/seccomp.o $(B)/asan/init/isolate/seccomp.o: OBJ_FLAGS := -DSC_EMBEDDED -I$(B)/gen
 
 # Size first (-Oz, GCC 12, a few KiB under -Os: it keeps the binary under
-# 400 KiB), but for what runs for every line a service writes: the loop
-# and the records stay -Os.
-HOT_SRCS  := init/loop.c init/records.c
+# 400 KiB), but for what runs for every line a service writes: the records
+# (made, kept, handed to followers) stay -Os.
+HOT_SRCS  := init/records.c
 $(patsubst %.c,$(B)/musl/%.o,$(filter-out $(HOT_SRCS),$(SRCS))): MUSL_CFLAGS += -Oz
 
 $(B)/musl/%.o: %.c $(HDRS) $(MUSL_INC)/.stamp

@@ -37,6 +37,7 @@
 #define AUDIT_RCVBUF	     (4 << 20)
 #define AUDIT_BACKLOG	     8192
 #define AUDIT_READS_PER_WAKE 64
+#define AUDIT_PER_SECOND     4000
 #define AUDIT_LOG_BURST	     5
 #define AUDIT_LOG_WINDOW_MS  10000
 #define X32_BIT		     0x40000000u
@@ -248,14 +249,40 @@ static void on_record(const struct nlmsghdr *h, size_t size)
 	}
 }
 
+/*
+ * A service that makes a denied call in a loop makes a record each time: at
+ * most AUDIT_PER_SECOND are read in a second, then the socket rests until
+ * the next one and the kernel drops what its backlog cannot hold.
+ */
+static struct timer audit_rest = {.idx = -1};
+static unsigned audit_this_second;
+static uint64_t audit_second;
+static int audit_fd = -1;
+
+static void on_rested(struct loop *l, void *arg)
+{
+	(void)arg;
+	audit_this_second = 0;
+	loop_mod_fd(l, audit_fd, EPOLLIN);
+}
+
 static void on_audit(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	static char buf[16384];
+	uint64_t now = now_ms();
 
-	(void)l;
 	(void)ev;
 	(void)arg;
+	if (now / 1000 != audit_second) {
+		audit_second = now / 1000;
+		audit_this_second = 0;
+	}
 	for (int i = 0; i < AUDIT_READS_PER_WAKE; i++) {
+		if (++audit_this_second > AUDIT_PER_SECOND) {
+			loop_mod_fd(l, fd, 0);
+			loop_at(l, &audit_rest, (audit_second + 1) * 1000, on_rested, NULL);
+			return;
+		}
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n <= 0)
@@ -295,6 +322,7 @@ int audit_start(struct supervisor *s)
 		return -err;
 	}
 	audit_sup = s;
+	audit_fd = fd;
 	audit_on = true; /* until the kernel's answer says otherwise */
 	return 0;
 }

@@ -63,14 +63,9 @@ static int lockdown_level(bool machine)
 	n = (int)read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	for (int i = LOCKDOWN_CONFIDENTIALITY; i > LOCKDOWN_NONE; i--) {
-		char want[40];
-
-		snprintf(want, sizeof(want), "[%s]", lockdown_names[i]);
-		if (strstr(buf, want))
-			return i;
-	}
-	return LOCKDOWN_NONE;
+	return strstr(buf, "[confidentiality]") ? LOCKDOWN_CONFIDENTIALITY
+	       : strstr(buf, "[integrity]")	? LOCKDOWN_INTEGRITY
+						: LOCKDOWN_NONE;
 }
 
 /* nf_tables answers a generation request (the module loaded on demand). */
@@ -120,8 +115,8 @@ static void look(const struct sys_conf *sys, bool machine)
 	req.cgroup2 = cg_available();
 	req.landlock_abi = landlock_abi();
 	req.seccomp = have_seccomp();
-	req.lockdown = lockdown_level(machine);
-	req.nftables = have_nftables();
+	req.lockdown = (sys->require & REQ_LOCKDOWN) ? lockdown_level(machine) : -1;
+	req.nftables = (sys->require & REQ_NFTABLES) && have_nftables();
 	if ((sys->require & REQ_CGROUP2) && !req.cgroup2) {
 		snprintf(why, sizeof(why), "cgroup2: %s", cg_why());
 		unmet(why);
@@ -144,12 +139,13 @@ bool require_check(struct supervisor *s)
 {
 	const struct sys_conf *sys = &s->m->sys;
 
+	/* nothing asked, nothing probed (no netlink round trip, no securityfs) */
+	if (!sys->require)
+		return true;
 	req.checked = true;
 	req.unmet[0] = '\0';
 	look(sys, s->mode == MODE_MACHINE);
-	req.met = !req.unmet[0] || !sys->require;
-	if (!sys->require)
-		return true;
+	req.met = !req.unmet[0];
 	if (req.met) {
 		log_info("require: every required kernel feature is there");
 		return true;

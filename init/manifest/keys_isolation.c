@@ -339,17 +339,18 @@ FIELD_KEY(v_seccomp_log, mf_bool, seccomp_log)
 static int v_landlock(struct loader *L, void *obj, const char *v, const char **why)
 {
 	OBJ(struct svc_conf);
+	bool on;
+
 	(void)L;
-	if (!strcmp(v, "auto"))
+	if (!strcmp(v, "auto")) {
 		c->landlock = LANDLOCK_AUTO;
-	else if (!strcmp(v, "yes") || !strcmp(v, "true"))
-		c->landlock = LANDLOCK_YES;
-	else if (!strcmp(v, "no") || !strcmp(v, "false"))
-		c->landlock = LANDLOCK_NO;
-	else {
+		return 0;
+	}
+	if (mf_bool(&on, v, why)) {
 		*why = "expected yes, no or auto";
 		return -EINVAL;
 	}
+	c->landlock = on ? LANDLOCK_YES : LANDLOCK_NO;
 	return 0;
 }
 
