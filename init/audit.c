@@ -229,18 +229,19 @@ static void on_record(const struct nlmsghdr *h, size_t size)
 	size_t len = size - NLMSG_HDRLEN;
 	char line[1024];
 
-	while (len && (text[len - 1] == '\0' || text[len - 1] == '\n'))
-		len--;
-
-	if (h->nlmsg_type == NLMSG_ERROR && len >= sizeof(struct nlmsgerr)) {
-		int err = -((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		int err = len >= sizeof(int) ? -((const struct nlmsgerr *)NLMSG_DATA(h))->error : 0;
 
 		audit_on = !err;
 		if (err)
 			log_warn("audit: the kernel refused PID 1 as its audit daemon: %s; seccomp "
 				 "denials are not seen",
 				 strerror(err));
-	} else if (h->nlmsg_type == AUDIT_SECCOMP) {
+		return;
+	}
+	while (len && (text[len - 1] == '\0' || text[len - 1] == '\n'))
+		len--;
+	if (h->nlmsg_type == AUDIT_SECCOMP) {
 		snprintf(line, sizeof(line), "%.*s", (int)len, text);
 		if (!on_seccomp(line))
 			as_kernel(h->nlmsg_type, text, len);

@@ -185,8 +185,11 @@ void require_status_json(struct supervisor *s, struct strbuf *sb)
 		sb_puts(sb, "null");
 	else
 		sb_printf(sb, "\"%s\"", lockdown_names[req.lockdown]);
-	sb_printf(sb,
-		  ", \"nftables\": %s}, \"met\": %s, \"unmet\": ", req.nftables ? "true" : "false",
+	/* lockdown and nftables are asked for only when required: null otherwise */
+	sb_printf(sb, ", \"nftables\": %s}, \"met\": %s, \"unmet\": ",
+		  !(sys->require & REQ_NFTABLES) ? "null"
+		  : req.nftables		 ? "true"
+						 : "false",
 		  req.met ? "true" : "false");
 	if (req.met)
 		sb_puts(sb, "null}");

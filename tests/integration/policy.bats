@@ -129,6 +129,8 @@ EOF
 	echo "$output"
 	[[ $output == *'"require": {"required": ["cgroup2", "landlock"], "found": {"cgroup2": false, "landlock": '[1-9]* ]]
 	[[ $output == *'"met": false, "unmet": "cgroup2: '* ]]
+	# what was not asked for is not probed: null
+	[[ $output == *'"lockdown": null, "nftables": null}'* ]]
 	run ctl start held
 	[ "$status" -eq 1 ]
 	[[ $output == *"start held: the boot is stopped: no service starts"* ]]
