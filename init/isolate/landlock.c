@@ -12,6 +12,7 @@
  */
 #include "isolate/landlock.h"
 #include "isolate/mount.h"
+#include "isolate/path.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -105,11 +106,9 @@ static bool writable_mount(const struct mnt_expect *x)
 {
 	const char *p = x->path;
 
-	if (x->flags & MS_RDONLY)
+	if ((x->flags & MS_RDONLY) || path_under(p, "/proc") || path_under(p, "/sys"))
 		return false;
-	if (!strncmp(p, "/proc", 5) || !strncmp(p, "/sys", 4))
-		return false;
-	return strncmp(p, "/dev/", 5) || !strcmp(p, "/dev/shm");
+	return !path_under(p, "/dev") || !strcmp(p, "/dev/shm");
 }
 
 static int add_rules(int rs, const struct mnt_plan *p, int self_fd, uint64_t all, struct nerr *e)
