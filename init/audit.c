@@ -66,54 +66,6 @@ static bool field(const char *text, const char *key, int base, unsigned long lon
 	return false;
 }
 
-/* /proc/PID/FILE into @buf (NUL-terminated); false when the process is gone. */
-static bool proc_read(pid_t pid, const char *file, char *buf, size_t size)
-{
-	char path[48];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = (int)read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n > 0;
-}
-
-/* /proc/PID/stat's ppid and session ("PID (COMM) STATE PPID PGRP SESSION ...",
- * COMM may hold anything but the last ')'); false when the process is gone. */
-static bool stat_of(pid_t pid, pid_t *ppid, pid_t *session)
-{
-	char buf[512], *rp;
-
-	if (!proc_read(pid, "stat", buf, sizeof(buf)) || !(rp = strrchr(buf, ')')) ||
-	    strlen(rp) < 4)
-		return false;
-	*ppid = (pid_t)strtol(rp + 4, &rp, 10);
-	strtol(rp, &rp, 10); /* the process group */
-	*session = (pid_t)strtol(rp, &rp, 10);
-	return *session > 0;
-}
-
-/* The service whose cgroup holds the process (cgroup v2: /services/NAME/...). */
-static struct service *by_cgroup(struct supervisor *s, pid_t pid)
-{
-	const char *rel = cg_base() + strlen("/sys/fs/cgroup");
-	char buf[512], *p;
-
-	if (!cg_available() || strncmp(cg_base(), "/sys/fs/cgroup/", 15) ||
-	    !proc_read(pid, "cgroup", buf, sizeof(buf)))
-		return NULL;
-	p = strstr(buf, "0::");
-	if (!p || strncmp(p + 3, rel, strlen(rel)) || p[3 + strlen(rel)] != '/')
-		return NULL;
-	p += 4 + strlen(rel);
-	p[strcspn(p, "/\n")] = '\0';
-	return sup_find(s, p);
-}
-
 /*
  * The service a process belongs to: its cgroup's, else the one whose session
  * (every run opens one) or whose main process or PID namespace's init it
@@ -121,11 +73,14 @@ static struct service *by_cgroup(struct supervisor *s, pid_t pid)
  */
 static struct service *service_of(struct supervisor *s, pid_t pid)
 {
-	struct service *svc = by_cgroup(s, pid);
+	struct service *svc = NULL;
 	pid_t ppid, session;
+	char name[65];
 
+	if (!cg_service_of(pid, name, sizeof(name)))
+		svc = sup_find(s, name);
 	for (int depth = 0; !svc && pid > 1 && depth < 32; depth++, pid = ppid) {
-		if (!stat_of(pid, &ppid, &session))
+		if (proc_stat_ids(pid, &ppid, &session))
 			break;
 		for (int i = 0; i < s->nsvc && !svc; i++)
 			if (s->svcs[i]->pid == pid ||

@@ -51,18 +51,15 @@ static bool have_seccomp(void)
 static int lockdown_level(bool machine)
 {
 	char buf[128];
-	int fd = open(LOCKDOWN_FILE, O_RDONLY | O_CLOEXEC), n;
+	ssize_t n = read_small(LOCKDOWN_FILE, buf, sizeof(buf));
 
 	/* a machine's init may mount securityfs; elsewhere it is the host's */
-	if (fd < 0 && errno == ENOENT && machine &&
+	if (n == -ENOENT && machine &&
 	    mount("securityfs", "/sys/kernel/security", "securityfs",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
-		fd = open(LOCKDOWN_FILE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+		n = read_small(LOCKDOWN_FILE, buf, sizeof(buf));
+	if (n < 0)
 		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
 	return strstr(buf, "[confidentiality]") ? LOCKDOWN_CONFIDENTIALITY
 	       : strstr(buf, "[integrity]")	? LOCKDOWN_INTEGRITY
 						: LOCKDOWN_NONE;

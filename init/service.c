@@ -771,30 +771,12 @@ static const struct probe_ops svc_probe_ops = {
 	.spawn_exec = probe_spawn,
 };
 
-/* The session of a pid, from /proc/PID/stat (field 6). */
+/* The session of a pid, from /proc/PID/stat (field 6); -1 when it is gone. */
 static pid_t session_of(pid_t pid)
 {
-	char path[32], buf[512], *p, *end;
-	int fd, sid = -1;
-	ssize_t n;
+	pid_t ppid, sid;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold blanks, not a last ')' */
-	p = strrchr(buf, ')');
-	for (int field = 0; p && field < 4; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -1;
-	sid = (int)strtol(p + 1, &end, 10);
-	return end > p + 1 ? sid : -1;
+	return proc_stat_ids(pid, &ppid, &sid) ? -1 : sid;
 }
 
 /*

@@ -484,7 +484,6 @@ void sb_json_str(struct strbuf *sb, const char *s)
 	sb_puts(sb, "\"");
 }
 
-/* Creates path and its missing parents; an existing directory is fine. */
 int write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
@@ -517,6 +516,54 @@ int write_text(int dirfd, const char *path, const char *text)
 	return r;
 }
 
+ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+int proc_stat_ids(pid_t pid, pid_t *ppid, pid_t *session)
+{
+	char path[32], buf[512], *p, *end;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 ? (int)n : -ESRCH;
+	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold blanks and ')',
+	 * but the last ')' is its end */
+	p = strrchr(buf, ')');
+	if (!p || strlen(p) < 4)
+		return -EINVAL;
+	*ppid = (pid_t)strtol(p + 4, &end, 10);
+	strtol(end, &end, 10); /* the process group */
+	p = end;
+	*session = (pid_t)strtol(p, &end, 10);
+	return end > p ? 0 : -EINVAL;
+}
+
+const char *l4proto_cut(char *item)
+{
+	size_t n = strlen(item);
+
+	if (n > 4 && (!strcmp(item + n - 4, "/tcp") || !strcmp(item + n - 4, "/udp"))) {
+		item[n - 4] = '\0';
+		return item[n - 3] == 't' ? "tcp" : "udp";
+	}
+	return NULL;
+}
+
+/* Creates path and its missing parents; an existing directory is fine. */
 int mkdir_p(const char *path, unsigned mode)
 {
 	char buf[4096];

@@ -9,6 +9,7 @@
 
 #include "nucleus.h"
 #include <stdarg.h>
+#include <sys/types.h>
 
 /*
  * "500ms", "10s", "2m", "1h"; a bare integer means seconds. 0, -EINVAL, or
@@ -74,6 +75,17 @@ void sb_puts(struct strbuf *sb, const char *s);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
 /* A JSON string literal with quotes, or null when s is NULL. */
 void sb_json_str(struct strbuf *sb, const char *s);
+
+/* @path, a small file of /proc, /sys or cgroupfs, into @buf (one read,
+ * NUL-terminated): its length, or -errno. */
+ssize_t read_small(const char *path, char *buf, size_t size);
+
+/* PPID and SESSION of /proc/PID/stat: 0, or -errno (the process is gone). */
+int proc_stat_ids(pid_t pid, pid_t *ppid, pid_t *session);
+
+/* "ITEM/tcp" or "ITEM/udp" (publish, egress): the protocol, cut off @item;
+ * NULL when it names none. */
+const char *l4proto_cut(char *item);
 
 /* mkdir -p: 0 or a negative errno. */
 int mkdir_p(const char *path, unsigned mode);

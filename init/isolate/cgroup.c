@@ -52,27 +52,12 @@ const char *cg_base(void)
 	return cg.base;
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
-/* Our own group, from the "0::/path" line of /proc/self/cgroup. */
-static int own_group(char *out, size_t size)
+/* The group a /proc/.../cgroup file names ("0::/path"), as a path under /sys/fs/cgroup. */
+static int group_in(const char *procfile, char *out, size_t size)
 {
 	char buf[1024], *line;
 
-	if (read_file("/proc/self/cgroup", buf, sizeof(buf)) < 0)
+	if (read_small(procfile, buf, sizeof(buf)) < 0)
 		return -ENOENT;
 	line = strstr(buf, "0::");
 	if (!line || (line != buf && line[-1] != '\n'))
@@ -80,6 +65,25 @@ static int own_group(char *out, size_t size)
 	line += 3;
 	line[strcspn(line, "\n")] = '\0';
 	snprintf(out, size, "/sys/fs/cgroup%s", strcmp(line, "/") ? line : "");
+	return 0;
+}
+
+/* Our own group. */
+static int own_group(char *out, size_t size)
+{
+	return group_in("/proc/self/cgroup", out, size);
+}
+
+int cg_service_of(pid_t pid, char *name, size_t size)
+{
+	char path[40], group[1024];
+	size_t n = strlen(cg.base);
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (!cg_available() || group_in(path, group, sizeof(group)) || strncmp(group, cg.base, n) ||
+	    group[n] != '/')
+		return -ENOENT;
+	snprintf(name, size, "%.*s", (int)strcspn(group + n + 1, "/"), group + n + 1);
 	return 0;
 }
 
@@ -92,7 +96,7 @@ static int enable_controllers(const char *dir)
 	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
-	if (read_file(path, have, sizeof(have)) < 0)
+	if (read_small(path, have, sizeof(have)) < 0)
 		return -errno;
 	snprintf(padded, sizeof(padded), " %s ", have);
 	padded[strcspn(padded, "\n")] = ' ';
@@ -277,7 +281,7 @@ static int kill_frozen(const char *dir)
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
 	write_text(AT_FDCWD, path, "1");
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	r = (int)read_file(path, buf, sizeof(buf));
+	r = (int)read_small(path, buf, sizeof(buf));
 	for (char *t = strtok_r(buf, "\n", &save); r > 0 && t; t = strtok_r(NULL, "\n", &save))
 		kill((pid_t)atoi(t), SIGKILL);
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
@@ -345,7 +349,7 @@ static bool read_u64(const char *dir, const char *file, uint64_t *v)
 	char path[800], buf[64];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_file(path, buf, sizeof(buf)) <= 0 || buf[0] < '0' || buf[0] > '9')
+	if (read_small(path, buf, sizeof(buf)) <= 0 || buf[0] < '0' || buf[0] > '9')
 		return false;
 	*v = strtoull(buf, NULL, 10);
 	return true;

@@ -31,6 +31,8 @@ bool cg_available(void);
 const char *cg_why(void);
 /* The services' parent group, e.g. /sys/fs/cgroup/services. */
 const char *cg_base(void);
+/* The name of the service whose group (under ours) holds @pid: 0, or -ENOENT. */
+int cg_service_of(pid_t pid, char *name, size_t size);
 
 /* Does @c ask for any cgroup limit? The name of the first key, or NULL. */
 const char *cg_limit_key(const struct svc_conf *c);

@@ -102,16 +102,12 @@ static int v_subnet(struct loader *L, void *obj, const char *v, const char **why
 	return mf_put_str(&c->subnet, v);
 }
 
-/* @it into @buf without a "/tcp" or "/udp" at its end; false when it does not fit. */
+/* @it into @buf, a "/tcp" or "/udp" at its end cut off; false when it does not fit. */
 static bool copy_cut_proto(const char *it, char *buf, size_t size)
 {
-	size_t n = strlen(it);
-
-	if (n >= size)
+	if (strlcpy_n(buf, it, size) >= size)
 		return false;
-	memcpy(buf, it, n + 1);
-	if (n > 4 && (!strcmp(buf + n - 4, "/tcp") || !strcmp(buf + n - 4, "/udp")))
-		buf[n - 4] = '\0';
+	l4proto_cut(buf);
 	return true;
 }
 

@@ -35,18 +35,6 @@ bool nft_required(const struct nft_svc *svcs, int n)
 	return false;
 }
 
-/* "ITEM/tcp" or "ITEM/udp": the protocol, cut off @item; NULL when none is given. */
-static const char *cut_proto(char *item)
-{
-	size_t n = strlen(item);
-
-	if (n > 4 && (!strcmp(item + n - 4, "/tcp") || !strcmp(item + n - 4, "/udp"))) {
-		item[n - 4] = '\0';
-		return item[n - 3] == 't' ? "tcp" : "udp";
-	}
-	return NULL;
-}
-
 /* [ADDR:]HOSTPORT:PORT[/tcp|/udp]: on ADDR only, or on every local address. */
 static void render_publish(const struct nft_svc *s, struct strbuf *out)
 {
@@ -58,7 +46,7 @@ static void render_publish(const struct nft_svc *s, struct strbuf *out)
 		const char *proto;
 
 		snprintf(item, sizeof(item), "%s", s->publish[i]);
-		proto = cut_proto(item);
+		proto = l4proto_cut(item);
 		to = strrchr(item, ':');
 		if (!to)
 			continue;
@@ -86,7 +74,7 @@ static void render_allow(const char *addr, const char *egress, struct strbuf *ou
 	const char *proto;
 
 	snprintf(item, sizeof(item), "%s", egress);
-	proto = cut_proto(item);
+	proto = l4proto_cut(item);
 	port = strchr(item, ':');
 	if (port)
 		*port++ = '\0';
