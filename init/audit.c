@@ -123,9 +123,7 @@ static void denied(struct service *svc, uint32_t arch, unsigned nr)
 	if (svc->sc_logged++ < AUDIT_LOG_BURST)
 		log_warn("%s: seccomp denied %s (%u)%s", svc->conf->name,
 			 syscall_name(arch, nr, name, sizeof(name)), nr,
-			 arch == AUDIT_ARCH_X86_64 ? ""
-			 : arch == AUDIT_ARCH_I386 ? ", i386"
-						   : "");
+			 arch == AUDIT_ARCH_I386 ? ", i386" : "");
 	else
 		svc->sc_unlogged++;
 }

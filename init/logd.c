@@ -121,11 +121,10 @@ static bool name_ok(const char *s, size_t n)
 	return true;
 }
 
-static int file_open(struct logd *d, struct logfile *f)
+static int file_open(struct logfile *f)
 {
 	struct stat st;
 
-	(void)d;
 	/* log_dir's own files are never followed out of it; a file: output is
 	 * the host path the manifest names, as the service would have opened it */
 	f->fd = openat(f->at, f->path,
@@ -175,7 +174,7 @@ static int file_rotate(struct logd *d, struct logfile *f)
 	else
 		unlinkat(f->at, f->path, 0);
 	f->dirty = false;
-	return file_open(d, f);
+	return file_open(f);
 }
 
 /* The file of @path (a source's NAME.log, or a file: output): opened on its first use. */
@@ -194,7 +193,7 @@ static struct logfile *file_of(struct logd *d, const char *path, bool raw)
 			      .raw = raw,
 			      .at_bol = true,
 			      .fd = -1};
-	if (!f->path || (f->fd < 0 && file_open(d, f))) {
+	if (!f->path || file_open(f)) {
 		free(f->path);
 		f->path = NULL;
 		return NULL;

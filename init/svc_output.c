@@ -56,18 +56,31 @@ static const char *file_of(const struct service *svc, const struct svc_pipe *p)
 	return o->kind == OUT_FILE ? o->path : NULL;
 }
 
+/* One read of @p's pipe, into records or to its file: the bytes read, 0 at
+ * its end, or -errno (-EAGAIN: nothing more for now). */
+static ssize_t take(struct service *svc, struct svc_pipe *p, const char *file)
+{
+	char buf[REC_LINE_MAX];
+	ssize_t n = read(p->rd, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	if (file)
+		logship_raw(file, buf, (size_t)n);
+	else
+		linebuf_feed(&p->lb, buf, (size_t)n, p == &svc->out[0] ? emit_out : emit_err, svc);
+	return n;
+}
+
 static void on_output(struct loop *l, int fd, uint32_t ev, void *arg)
 {
 	struct service *svc = arg;
 	struct svc_pipe *p = pipe_of(svc, fd);
 	const char *file = file_of(svc, p);
-	char buf[REC_LINE_MAX];
 
 	(void)ev;
 	/* A few reads per wakeup keep one chatty service from starving the loop. */
 	for (int i = 0; i < 4; i++) {
-		ssize_t n;
-
 		/* the log writer is behind (or, for a file, not there yet): the
 		 * service waits in its write, as a pipe makes it */
 		if (logship_blocked() || (file && !logship_takes_raw())) {
@@ -75,25 +88,35 @@ static void on_output(struct loop *l, int fd, uint32_t ev, void *arg)
 			loop_mod_fd(l, fd, 0);
 			return;
 		}
-		n = read(fd, buf, sizeof(buf));
-
-		if (n <= 0)
+		if (take(svc, p, file) <= 0)
 			break;
-		if (file)
-			logship_raw(file, buf, (size_t)n);
-		else
-			linebuf_feed(&p->lb, buf, (size_t)n,
-				     p == &svc->out[0] ? emit_out : emit_err, svc);
 	}
 }
+
+/*
+ * A run ended: what it left in its pipes is read to the end (a pipe holds at
+ * most DRAIN_READS reads; past a writer that is behind, whose batch spills),
+ * and only then its last unended line becomes a record. Cut short, a line
+ * that was still in the pipe would end up as two records.
+ */
+#define DRAIN_READS 256
 
 void svc_output_drain(struct service *svc)
 {
 	for (int i = 0; i < 2; i++) {
-		if (svc->out[i].rd < 0)
+		struct svc_pipe *p = &svc->out[i];
+		const char *file = file_of(svc, p);
+		ssize_t r = 0;
+
+		/* a file's bytes wait in the pipe for a writer that is not there */
+		if (p->rd < 0 || (file && !logship_takes_raw()))
 			continue;
-		on_output(svc->sup->loop, svc->out[i].rd, EPOLLIN, svc);
-		linebuf_flush(&svc->out[i].lb, i ? emit_err : emit_out, svc);
+		for (int k = 0; k < DRAIN_READS && (r = take(svc, p, file)) > 0; k++)
+			;
+		/* the pipe is empty (or broken; PID 1 blocks its signals, so no
+		 * EINTR): what remains of a line is all there is of it */
+		if (!file && r <= 0)
+			linebuf_flush(&p->lb, i ? emit_err : emit_out, svc);
 	}
 }
 

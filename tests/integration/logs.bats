@@ -505,3 +505,27 @@ a: a-late-2" ]
 	[ "$status" -eq 1 ]
 	[[ $output == *"$T/nowhere: No such file or directory"* ]]
 }
+
+@test "logs: a run's last output is read to the end before its unended line is one: no line cut in two" {
+	# each run leaves up to a full pipe unread when it ends; ten runs
+	write_manifest <<EOF2
+[system]
+console_level = warn
+
+[service.long]
+isolate = no
+type = oneshot
+exec = sh -c 'head -c 40000 /dev/zero | tr "\\\\0" x | fold -w 1000; echo; printf tail-without-newline'
+log_ring = 1M
+EOF2
+	nuc_start
+	for run in $(seq 1 10); do
+		wait_for_state long exited 20
+		[ "$run" -lt 10 ] && ctl restart long >/dev/null
+	done
+	svc_lines long >"$T/lines"
+	# every line whole: 40 lines of 1000 x and the unended tail, ten times
+	[ "$(grep -cx 'x\{1000\}' "$T/lines")" -eq 400 ]
+	[ "$(grep -cx tail-without-newline "$T/lines")" -eq 10 ]
+	[ "$(wc -l <"$T/lines")" -eq 410 ]
+}
